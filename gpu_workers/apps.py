@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GpuWorkersConfig(AppConfig):
+    name = "gpu_workers"
+    verbose_name = "Job workers"

@@ -1,0 +1,457 @@
+"""Read and write images: PNG, JPEG, TIFF, WebP and OpenEXR.
+
+Pixels are decoded with OpenCV (it keeps 16-bit RGB, which Pillow does not);
+Pillow parses headers, EXIF and catches truncated files; EXR goes through
+imaging.exr. Headers are checked against `max_pixels` before anything is
+decoded, so decompression bombs are refused cheaply.
+"""
+
+import io
+import zlib
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")  # before cv2 is first imported
+
+import cv2
+import numpy as np
+from PIL import ExifTags, Image as PILImage, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin
+
+from imaging import exr
+from imaging.errors import ImageFormatError, ImageTooLargeError
+
+__all__ = [
+    "Image", "ImageInfo", "ImageFormatError", "ImageTooLargeError", "read_image",
+    "probe_image", "to_float32", "from_float32", "write_image", "encode_png",
+]
+
+# Instantiating the plugin classes directly reads only the header and skips
+# Pillow's global decompression-bomb limit: `max_pixels` is our single limit.
+_PIL_OPENERS = {
+    "png": PngImagePlugin.PngImageFile,
+    "jpeg": JpegImagePlugin.JpegImageFile,
+    "webp": WebPImagePlugin.WebPImageFile,  # used to check files, not to probe (it reads everything)
+}
+_ORIENTATION_TAG = 0x0112
+_EXIF_IFD_TAG = 0x8769
+_ROTATED_FORMATS = ("jpeg", "tiff", "webp")
+# OpenCV's TIFF decoder applies the Orientation tag itself, even with IMREAD_UNCHANGED.
+_DECODER_ROTATES = ("tiff",)
+_MAX_EXIF_STRING = 256
+
+
+@dataclass
+class Image:
+    """A decoded image.
+
+    pixels: numpy (H, W, C), C in 1..4 in R,G,B(,A) order; C=2 is grey+alpha.
+        dtype uint8, uint16 or float32 (float: linear, may exceed 1).
+    bit_depth: "8", "16" or "32f".
+    colour_space: "srgb" (integer formats) or "linear" (EXR and float TIFF).
+    format: "png", "jpeg", "tiff", "webp" or "exr".
+    exif: EXIF tags by name (IFD0 and the Exif sub-IFD) with JSON-friendly
+        values: int, float (rationals), str, or tuples of those. Binary tags
+        are dropped. After orientation is applied, "Orientation" reads 1.
+    """
+
+    pixels: np.ndarray
+    bit_depth: str
+    colour_space: str
+    format: str
+    exif: dict = field(default_factory=dict)
+
+    @property
+    def height(self) -> int:
+        return self.pixels.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.pixels.shape[1]
+
+    @property
+    def channels(self) -> int:
+        return self.pixels.shape[2]
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """Header facts, as `read_image` would return them (before EXIF rotation).
+
+    channels and bit_depth describe the decoded pixels (e.g. a palette PNG is
+    3 or 4 channels, "8").
+    """
+
+    format: str
+    width: int
+    height: int
+    channels: int
+    bit_depth: str
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _read_all(src) -> bytes:
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return bytes(src)
+    if isinstance(src, (str, os.PathLike)):
+        return Path(src).read_bytes()
+    if hasattr(src, "read"):
+        return src.read()
+    raise TypeError(f"expected a path, bytes or a binary file object, got {type(src).__name__}")
+
+
+def _sniff_format(head: bytes) -> str:
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head[:4] in (b"II*\0", b"MM\0*"):
+        return "tiff"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:4] == exr.MAGIC:
+        return "exr"
+    raise ImageFormatError("not a supported image (PNG, JPEG, TIFF, WebP or EXR)")
+
+
+def _open_pil(fp, fmt: str):
+    try:
+        return _PIL_OPENERS[fmt](fp)
+    except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
+        raise ImageFormatError(f"unreadable {fmt.upper()} header: {exc}") from None
+
+
+def _tiff_ifd0(fp) -> PILImage.Exif:
+    """TIFF tags of the first directory (an EXIF block is a TIFF, so Exif parses it)."""
+    exif = PILImage.Exif()
+    try:
+        exif.load(fp.read())
+    except (OSError, SyntaxError, ValueError, struct.error, EOFError, KeyError) as exc:
+        raise ImageFormatError(f"unreadable TIFF header: {exc}") from None
+    if 256 not in exif or 257 not in exif:
+        raise ImageFormatError("TIFF directory lacks the image size")
+    return exif
+
+
+def _tiff_directory(fp) -> TiffImagePlugin.ImageFileDirectory_v2:
+    """Tags of the first TIFF directory, reading only its bytes (it may sit anywhere in the file)."""
+    if fp.tell() != 0:  # directory offsets are absolute: give them a stream that starts at 0
+        fp = io.BytesIO(fp.read())
+    try:
+        directory = TiffImagePlugin.ImageFileDirectory_v2(fp.read(8))
+        fp.seek(directory.next)
+        directory.load(fp)
+    except (OSError, SyntaxError, ValueError, struct.error, EOFError, KeyError) as exc:
+        raise ImageFormatError(f"unreadable TIFF header: {exc}") from None
+    if 256 not in directory or 257 not in directory:
+        raise ImageFormatError("TIFF directory lacks the image size")
+    return directory
+
+
+def _probe_fp(fp) -> ImageInfo:
+    start = fp.tell()
+    head = fp.read(32)
+    fp.seek(start)
+    fmt = _sniff_format(head)
+    if fmt == "exr":
+        header = exr.read_header(fp)
+        return ImageInfo("exr", header.width, header.height, len(header.picked_channels), "32f")
+    if fmt == "webp":
+        return _probe_webp(fp.read(30))
+    if fmt == "tiff":
+        tags = _tiff_directory(fp)
+        bits = np.atleast_1d(tags.get(258, 1))[0]
+        is_float = np.atleast_1d(tags.get(339, 1))[0] == 3
+        samples = 3 if tags.get(262) == 3 else tags.get(277, 1)  # palette -> RGB
+        bit_depth = "32f" if is_float else ("16" if bits == 16 else "8")
+        return ImageInfo("tiff", int(tags[256]), int(tags[257]), int(samples), bit_depth)
+    image = _open_pil(fp, fmt)
+    width, height = image.size
+    if fmt == "png":
+        bit_depth_bits, colour_type = head[24], head[25]
+        channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}.get(colour_type)
+        if channels is None:
+            raise ImageFormatError(f"invalid PNG colour type {colour_type}")
+        if colour_type == 3 and "transparency" in image.info:
+            channels = 4  # palette with tRNS decodes to RGBA
+        return ImageInfo("png", width, height, channels, "16" if bit_depth_bits == 16 else "8")
+    channels = {"L": 1, "LA": 2, "RGBA": 4}.get(image.mode, 3)
+    return ImageInfo(fmt, width, height, channels, "8")
+
+
+def _probe_webp(head: bytes) -> ImageInfo:
+    """Size and alpha from the first chunk: VP8X (extended), VP8L (lossless) or VP8 (lossy)."""
+    if len(head) < 30:
+        raise ImageFormatError("truncated WebP header")
+    kind = head[12:16]
+    if kind == b"VP8X":
+        width = int.from_bytes(head[24:27], "little") + 1
+        height = int.from_bytes(head[27:30], "little") + 1
+        alpha = bool(head[20] & 0x10)
+    elif kind == b"VP8L" and head[20] == 0x2F:
+        bits = int.from_bytes(head[21:25], "little")
+        width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        alpha = bool(bits >> 28 & 1)
+    elif kind == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
+        width = int.from_bytes(head[26:28], "little") & 0x3FFF
+        height = int.from_bytes(head[28:30], "little") & 0x3FFF
+        alpha = False
+    else:
+        raise ImageFormatError("unrecognised WebP header")
+    return ImageInfo("webp", width, height, 4 if alpha else 3, "8")
+
+
+def probe_image(src) -> ImageInfo:
+    """Format, size, channels and bit depth from the header only (no pixel decoding).
+
+    src: path, bytes or binary file object (read from its current position,
+    which is restored afterwards). Raises ImageFormatError for non-images.
+    """
+    if isinstance(src, (str, os.PathLike)):
+        with open(src, "rb") as fp:
+            return _probe_fp(fp)
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return _probe_fp(io.BytesIO(src))
+    start = src.tell()
+    try:
+        return _probe_fp(src)
+    finally:
+        src.seek(start)
+
+
+def _exif_value(value):
+    if isinstance(value, tuple):
+        items = [_exif_value(v) for v in value]
+        return None if any(v is None for v in items) else tuple(items)
+    if isinstance(value, TiffImagePlugin.IFDRational):
+        return float(value) if value.denominator else None
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        value = value.strip("\0 ")
+        return value if len(value) <= _MAX_EXIF_STRING else None
+    return None  # bytes (MakerNote, UserComment...) are not useful downstream
+
+
+def _exif_dict(exif: PILImage.Exif) -> dict:
+    tags = dict(exif)
+    try:
+        tags.update(exif.get_ifd(_EXIF_IFD_TAG))
+    except (OSError, SyntaxError, ValueError, struct.error, KeyError, TypeError):
+        pass  # a broken sub-IFD should not make the picture unreadable
+    named = {}
+    for tag, value in tags.items():
+        name = ExifTags.TAGS.get(tag)
+        value = _exif_value(value)
+        if name and value is not None and tag != _EXIF_IFD_TAG:
+            named[name] = value
+    return named
+
+
+def _check_complete(data: bytes, fmt: str) -> dict:
+    """Raise ImageFormatError for truncated/corrupt files; return their EXIF tags."""
+    if fmt == "tiff":
+        tags = _tiff_ifd0(io.BytesIO(data))
+        # Strip (273/279) or tile (324/325) offsets and byte counts must lie inside the file.
+        for offsets_tag, counts_tag in ((273, 279), (324, 325)):
+            offsets = np.atleast_1d(tags.get(offsets_tag, ())).astype(np.int64)
+            counts = np.atleast_1d(tags.get(counts_tag, ())).astype(np.int64)
+            if len(offsets) and (len(offsets) != len(counts) or (offsets + counts).max() > len(data)):
+                raise ImageFormatError("truncated TIFF file")
+        return _exif_dict(tags)
+    try:
+        if fmt == "png":
+            _open_pil(io.BytesIO(data), fmt).verify()  # walks every chunk to IEND, checking CRCs
+            if b"eXIf" not in data:
+                return {}  # verified, and no EXIF to read: skip a second full decode
+        image = _open_pil(io.BytesIO(data), fmt)
+        image.load()  # a full decode: raises "image file is truncated" (LOAD_TRUNCATED_IMAGES is False)
+        return _exif_dict(image.getexif())
+    except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
+        raise ImageFormatError(f"truncated or corrupt {fmt.upper()} file: {exc}") from None
+
+
+def _apply_orientation(pixels: np.ndarray, orientation) -> np.ndarray:
+    """Rotate/flip (H, W, C) pixels so that EXIF orientation 1 (upright) is true."""
+    transforms = {
+        2: lambda p: p[:, ::-1],
+        3: lambda p: p[::-1, ::-1],
+        4: lambda p: p[::-1],
+        5: lambda p: p.transpose(1, 0, 2),
+        6: lambda p: np.rot90(p, -1),
+        7: lambda p: np.rot90(p, 2).transpose(1, 0, 2),
+        8: lambda p: np.rot90(p, 1),
+    }
+    transform = transforms.get(orientation)
+    return pixels if transform is None else np.ascontiguousarray(transform(pixels))
+
+
+def _decode_cv2(data: bytes, info: ImageInfo) -> np.ndarray:
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if pixels is None:
+        raise ImageFormatError(f"corrupt {info.format.upper()} file")
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    if pixels.shape[2] == 3:
+        pixels = pixels[:, :, ::-1]  # BGR -> RGB
+    elif pixels.shape[2] == 4:
+        pixels = pixels[:, :, [2, 1, 0, 3]]  # BGRA -> RGBA
+    if info.channels == 2 and pixels.shape[2] == 4:
+        pixels = pixels[:, :, [0, 3]]  # OpenCV expands grey+alpha to BGRA
+    if pixels.dtype in (np.float16, np.float64):
+        pixels = pixels.astype(np.float32)
+    if pixels.dtype not in (np.uint8, np.uint16, np.float32):
+        raise ImageFormatError(f"unsupported sample type {pixels.dtype}")
+    return np.ascontiguousarray(pixels)
+
+
+def read_image(src, *, max_pixels=None, apply_exif_orientation=True) -> Image:
+    """Decode an image file.
+
+    src: path, bytes or binary file object.
+    max_pixels: refuse (ImageTooLargeError) images whose header declares more
+        than this many pixels, before any decoding.
+    apply_exif_orientation: for JPEG/TIFF/WebP, rotate/flip the pixels as the
+        EXIF Orientation tag says (the returned exif then reads Orientation=1).
+    Raises ImageFormatError for non-images, unsupported variants and
+    truncated/corrupt files.
+    """
+    data = _read_all(src)
+    info = probe_image(data)
+    if max_pixels is not None and info.width * info.height > max_pixels:
+        raise ImageTooLargeError(
+            f"{info.width}x{info.height} image exceeds the limit of {max_pixels} pixels"
+        )
+    if info.format == "exr":
+        return Image(exr.decode(data), "32f", "linear", "exr", {})
+
+    exif = _check_complete(data, info.format)
+    pixels = _decode_cv2(data, info)
+    orientation = exif.get("Orientation", 1)
+    if info.format in _DECODER_ROTATES and not apply_exif_orientation:
+        pixels = _apply_orientation(pixels, {6: 8, 8: 6}.get(orientation, orientation))  # undo it
+    elif info.format in _ROTATED_FORMATS and apply_exif_orientation:
+        if info.format not in _DECODER_ROTATES:
+            pixels = _apply_orientation(pixels, orientation)
+        if "Orientation" in exif:
+            exif["Orientation"] = 1
+    bit_depth = {np.dtype(np.uint8): "8", np.dtype(np.uint16): "16"}.get(pixels.dtype, "32f")
+    colour_space = "linear" if bit_depth == "32f" else "srgb"
+    return Image(pixels, bit_depth, colour_space, info.format, exif)
+
+
+# ------------------------------------------------------- value conversion
+
+
+def to_float32(pixels: np.ndarray) -> np.ndarray:
+    """uint8 -> /255, uint16 -> /65535 (both into [0,1]); float -> float32 unchanged."""
+    pixels = np.asarray(pixels)
+    if pixels.dtype == np.uint8:
+        return pixels.astype(np.float32) / np.float32(255)
+    if pixels.dtype == np.uint16:
+        return pixels.astype(np.float32) / np.float32(65535)
+    if np.issubdtype(pixels.dtype, np.floating):
+        return pixels.astype(np.float32, copy=False)
+    raise TypeError(f"unsupported pixel dtype {pixels.dtype}")
+
+
+def from_float32(x: np.ndarray, bit_depth: str) -> np.ndarray:
+    """Float values in [0,1] -> uint8 ("8") or uint16 ("16"), clipped and rounded.
+
+    "32f" (or "16f") returns float32 values unchanged (no clipping: may be HDR).
+    """
+    x = np.asarray(x, dtype=np.float32)
+    if bit_depth in ("32f", "16f"):
+        return x
+    if bit_depth not in ("8", "16"):
+        raise ValueError(f"bit_depth must be '8', '16' or '32f', got {bit_depth!r}")
+    top = 255 if bit_depth == "8" else 65535
+    dtype = np.uint8 if bit_depth == "8" else np.uint16
+    return np.rint(np.clip(x, 0.0, 1.0) * top).astype(dtype)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _as_hwc(pixels: np.ndarray) -> np.ndarray:
+    pixels = np.asarray(pixels)
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    if pixels.ndim != 3 or not 1 <= pixels.shape[2] <= 4:
+        raise ValueError(f"expected (H,W) or (H,W,C) with C in 1..4, got {pixels.shape}")
+    return pixels
+
+
+def _png_integer_pixels(pixels: np.ndarray, bit_depth) -> np.ndarray:
+    if bit_depth is None:
+        if pixels.dtype in (np.uint8, np.uint16):
+            return pixels
+        bit_depth = "8"  # float input without an explicit depth: 8-bit
+    if bit_depth not in ("8", "16"):
+        raise ValueError(f"PNG bit_depth must be '8' or '16', got {bit_depth!r}")
+    wanted = np.uint8 if bit_depth == "8" else np.uint16
+    return pixels if pixels.dtype == wanted else from_float32(to_float32(pixels), bit_depth)
+
+
+def _encode_grey_alpha_png(pixels: np.ndarray) -> bytes:
+    """PNG colour type 4 (grey+alpha), which OpenCV cannot write. Filter 0 on every row."""
+
+    height, width, _ = pixels.shape
+    big_endian = pixels.astype(">u2") if pixels.dtype == np.uint16 else pixels
+    rows = big_endian.reshape(height, -1).view(np.uint8)
+    raw = np.concatenate([np.zeros((height, 1), np.uint8), rows], axis=1).tobytes()
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    depth = 16 if pixels.dtype == np.uint16 else 8
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, 4, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+
+
+def _encode_png(pixels: np.ndarray, bit_depth=None) -> bytes:
+    pixels = _png_integer_pixels(_as_hwc(pixels), bit_depth)
+    if pixels.shape[2] == 2:
+        return _encode_grey_alpha_png(pixels)
+    if pixels.shape[2] == 3:
+        pixels = pixels[:, :, ::-1]  # RGB -> BGR for OpenCV
+    elif pixels.shape[2] == 4:
+        pixels = pixels[:, :, [2, 1, 0, 3]]
+    ok, buffer = cv2.imencode(".png", np.ascontiguousarray(pixels))
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return buffer.tobytes()
+
+
+def encode_png(pixels: np.ndarray) -> bytes:
+    """PNG bytes of (H,W) or (H,W,C) pixels, C in 1..4 (RGB(A) order, 2 = grey+alpha).
+
+    uint8 -> 8-bit, uint16 -> 16-bit; float in [0,1] (already sRGB-encoded:
+    no colour conversion happens here) -> 8-bit.
+    """
+    return _encode_png(pixels)
+
+
+def write_image(path, pixels: np.ndarray, *, bit_depth=None) -> None:
+    """Write PNG or EXR, chosen by the file extension.
+
+    PNG: (H,W) or (H,W,C), C in 1..4 (RGB(A) order, 2 = grey+alpha);
+        bit_depth "8"/"16" (default: from the dtype; float input -> "8",
+        float values in [0,1] are quantised with rounding and clipping).
+    EXR: values are written unchanged as linear float; bit_depth "32f"
+        (default) or "16f" (half). Integer input is scaled to [0,1] first.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".png":
+        data = _encode_png(pixels, bit_depth)
+    elif suffix == ".exr":
+        if bit_depth not in (None, "32f", "16f"):
+            raise ValueError(f"EXR bit_depth must be '32f' or '16f', got {bit_depth!r}")
+        data = exr.encode(to_float32(_as_hwc(pixels)), half=bit_depth == "16f")
+    else:
+        raise ValueError(f"cannot write {suffix!r} files: use .png or .exr")
+    Path(path).write_bytes(data)

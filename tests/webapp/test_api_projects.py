@@ -1,0 +1,121 @@
+"""Projects, membership roles, tokens and the rule that other projects answer 404."""
+
+import pytest
+
+from webapp.models import ApiToken, Membership, Project, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unauthenticated_requests_are_refused_with_json(api_for):
+    response = api_for().get("/api/v1/projects")
+    assert response.status_code == 401
+    assert response.json()["error"]["status"] == 401
+    assert "credentials" in response.json()["error"]["message"].lower()
+
+
+def test_revoked_or_unknown_token_is_refused(api_for, alice):
+    api = api_for(alice)
+    assert api.get("/api/v1/projects").status_code == 200
+    token = ApiToken.objects.get(user=alice)
+    assert api.delete(f"/api/v1/tokens/{token.id}").status_code == 204
+    refused = api.get("/api/v1/projects")
+    assert refused.status_code == 401
+    assert "revoked" in refused.json()["error"]["message"]
+    api.credentials(HTTP_AUTHORIZATION="Token gat_not-a-real-key")
+    assert api.get("/api/v1/projects").status_code == 401
+
+
+def test_named_tokens_are_shown_once_and_stored_hashed(api_for, alice):
+    api = api_for(alice)
+    created = api.post("/api/v1/tokens", {"name": "build server"}, format="json")
+    assert created.status_code == 201
+    key = created.json()["key"]
+    assert key.startswith("gat_") and len(key) > 30
+    stored = ApiToken.objects.get(pk=created.json()["id"])
+    assert key not in (stored.key_hash, stored.prefix) and stored.prefix == key[:12]
+    listing = api.get("/api/v1/tokens").json()["results"]
+    assert {t["name"] for t in listing} == {"tests", "build server"}
+    assert all("key" not in t for t in listing)
+    other = api_for()
+    other.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert other.get("/api/v1/me").json()["username"] == "alice"
+
+
+def test_password_login_issues_a_token(api_for, alice):
+    response = api_for().post("/api/v1/auth/token", {"username": "alice", "password": "pw-alice", "name": "cli"},
+                              format="json")
+    assert response.status_code == 201
+    wrong = api_for().post("/api/v1/auth/token", {"username": "alice", "password": "nope"}, format="json")
+    assert wrong.status_code == 403
+
+
+def test_create_project_makes_creator_owner_and_slug(api_for, alice):
+    api = api_for(alice)
+    response = api.post("/api/v1/projects", {"name": "Brick Walls"}, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["slug"] == "brick-walls" and body["role"] == "owner"
+    again = api.post("/api/v1/projects", {"name": "Brick Walls"}, format="json").json()
+    assert again["slug"] == "brick-walls-2"
+    assert Membership.objects.get(project_id=body["id"], user=alice).role == Role.OWNER
+
+
+def test_other_users_project_answers_404_everywhere(api_for, project, bob):
+    api = api_for(bob)
+    base = f"/api/v1/projects/{project.id}"
+    assert api.get("/api/v1/projects").json()["results"] == []
+    for path in ("", "/members", "/sets", "/assets", "/jobs"):
+        response = api.get(base + path)
+        assert response.status_code == 404, path
+        assert response.json()["error"]["message"] == "Not found."
+    assert api.post(base + "/jobs", {"kind": "previews"}, format="json").status_code == 404
+    assert api.delete(base).status_code == 404
+    assert Project.objects.filter(pk=project.id).exists()
+
+
+def test_roles_limit_what_members_can_do(api_for, project, alice, bob, make_user):
+    owner = api_for(alice)
+    base = f"/api/v1/projects/{project.id}"
+    added = owner.post(base + "/members", {"username": "bob", "role": "viewer"}, format="json")
+    assert added.status_code == 201
+    viewer = api_for(bob)
+    assert viewer.get(base).json()["role"] == "viewer"
+    refused = viewer.post(base + "/jobs", {"kind": "previews", "inputs": {"assets": []}}, format="json")
+    assert refused.status_code == 403
+    assert "editor" in refused.json()["error"]["message"]
+    assert viewer.patch(base, {"name": "mine"}, format="json").status_code == 403
+    member_id = added.json()["id"]
+    assert owner.patch(f"{base}/members/{member_id}", {"role": "editor"}, format="json").status_code == 200
+    assert viewer.patch(base, {"name": "mine"}, format="json").status_code == 403  # editors don't rename
+    duplicate = owner.post(base + "/members", {"username": "bob"}, format="json")
+    assert duplicate.status_code == 409
+    unknown = owner.post(base + "/members", {"username": "nobody"}, format="json")
+    assert unknown.status_code == 400 and unknown.json()["error"]["field"] == "username"
+
+
+def test_last_owner_cannot_leave_or_be_demoted(api_for, project, alice):
+    owner = api_for(alice)
+    base = f"/api/v1/projects/{project.id}"
+    me = Membership.objects.get(project=project, user=alice)
+    assert owner.patch(f"{base}/members/{me.id}", {"role": "viewer"}, format="json").status_code == 409
+    assert owner.delete(f"{base}/members/{me.id}").status_code == 409
+
+
+def test_owner_can_update_and_delete_project(api_for, project, alice):
+    owner = api_for(alice)
+    base = f"/api/v1/projects/{project.id}"
+    assert owner.patch(base, {"description": "walls"}, format="json").json()["description"] == "walls"
+    assert owner.delete(base).status_code == 204
+    assert not Project.objects.filter(pk=project.id).exists()
+
+
+def test_openapi_schema_and_local_docs(api_for, alice, client):
+    schema = api_for(alice).get("/api/schema/")
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    assert "/api/v1/projects/{project_id}/jobs" in text
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    page = docs.content.decode()
+    assert "swagger-ui" in page and "cdn" not in page.lower() and "http://" not in page.replace("http://www.w3.org", "")
