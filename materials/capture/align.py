@@ -1,0 +1,162 @@
+"""Register the guide photo onto the flash photo (hand-held shots).
+
+Both photos are compared through a local-contrast image (each pixel minus its
+blurred surroundings, divided by the local spread), which removes the flash's
+fall-off and most of its highlight, so features look alike in both shots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .errors import CaptureInputError
+
+# Below this local-contrast correlation after alignment the photos are taken
+# to show different scenes (unrelated synthetic pairs score < 0.03, brushed
+# metal, whose flash and guide look least alike, ~0.16).
+MIN_OVERLAP_CORRELATION = 0.08
+
+
+@dataclass
+class Alignment:
+    """homography: 3x3 mapping flash pixel (x, y, 1) to guide pixel; error_px:
+    median residual of the block shifts against the fitted homography (NaN
+    when too few blocks matched); inliers: feature matches consistent with it;
+    correlation: local-contrast NCC after warping."""
+
+    homography: np.ndarray
+    error_px: float
+    inliers: int
+    correlation: float
+
+
+def local_contrast(gray: np.ndarray, sigma: float = 12.0) -> np.ndarray:
+    """(H,W) float32 -> zero-mean, unit-local-spread (H,W) float32."""
+    g = gray.astype(np.float32)
+    mean = cv2.GaussianBlur(g, (0, 0), sigma)
+    detail = g - mean
+    spread = np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), sigma)) + 1e-4
+    return detail / spread
+
+
+def _to_u8(x: np.ndarray) -> np.ndarray:
+    return np.clip(x * 40 + 128, 0, 255).astype(np.uint8)
+
+
+def _ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    a = a[mask] - a[mask].mean()
+    b = b[mask] - b[mask].mean()
+    return float((a * b).sum() / (np.sqrt((a * a).sum() * (b * b).sum()) + 1e-12))
+
+
+def _feature_homography(flash_c: np.ndarray, guide_c: np.ndarray):
+    orb = cv2.ORB_create(nfeatures=4000, fastThreshold=10)
+    kf, df = orb.detectAndCompute(_to_u8(flash_c), None)
+    kg, dg = orb.detectAndCompute(_to_u8(guide_c), None)
+    if df is None or dg is None or len(kf) < 8 or len(kg) < 8:
+        return None, np.array([])
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(df, dg, k=2)
+    # Ratio test; repeating textures make many matches ambiguous, which is fine:
+    # the unambiguous ones suffice.
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
+    if len(good) < 12:
+        return None, np.array([])
+    src = np.float32([kf[m.queryIdx].pt for m in good])
+    dst = np.float32([kg[m.trainIdx].pt for m in good])
+    hom, mask = cv2.findHomography(src, dst, cv2.RANSAC, 3.0)
+    if hom is None or mask.sum() < 12:
+        return None, np.array([])
+    inl = mask.ravel().astype(bool)
+    return hom, np.stack([src[inl], dst[inl]], axis=1)
+
+
+def _reprojection_errors(hom: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    if len(pairs) == 0:
+        return np.array([])
+    proj = cv2.perspectiveTransform(pairs[:, 0][None].astype(np.float64), hom)[0]
+    return np.linalg.norm(proj - pairs[:, 1], axis=1)
+
+
+def _block_phase_refine(flash_c: np.ndarray, guide_c: np.ndarray, hom: np.ndarray, block: int = 128):
+    """One refinement of `hom` from per-block phase correlation.
+
+    Phase correlation whitens the spectrum, so it follows shared structure even
+    where flash and guide shade it differently. Returns (homography, median
+    residual of the block shifts in px)."""
+    h, w = flash_c.shape
+    warped = warp_guide(guide_c, hom, (h, w))
+    window = cv2.createHanningWindow((block, block), cv2.CV_32F)
+    src, dst = [], []
+    for y0 in range(block // 4, h - block, block // 2):
+        for x0 in range(block // 4, w - block, block // 2):
+            a = np.ascontiguousarray(flash_c[y0:y0 + block, x0:x0 + block])
+            b = np.ascontiguousarray(warped[y0:y0 + block, x0:x0 + block])
+            (dx, dy), response = cv2.phaseCorrelate(a, b, window)
+            if response > 0.05 and abs(dx) < block / 4 and abs(dy) < block / 4:
+                c = (x0 + block / 2, y0 + block / 2)
+                src.append(c)
+                dst.append((c[0] + dx, c[1] + dy))
+    if len(src) < 6:
+        return hom, float("nan")
+    src = np.float64(src)
+    dst = np.float64(dst)
+    # warped(x) = guide(H x) and warped(x + d) ~ flash(x) => flash x -> guide H(x + d)
+    correction, mask = cv2.findHomography(src, dst, cv2.RANSAC, 1.0)
+    if correction is None:
+        return hom, float("nan")
+    resid = np.linalg.norm(cv2.perspectiveTransform(src[None], correction)[0] - dst, axis=1)
+    return hom @ correction, float(np.median(resid[mask.ravel() > 0]))
+
+
+def align_guide(flash_gray: np.ndarray, guide_gray: np.ndarray) -> Alignment:
+    """Homography from flash to guide pixels.
+
+    flash_gray, guide_gray: (H,W) float32 linear luminance, same size.
+    Two starting points, no motion and feature matches + RANSAC (repeating
+    textures can fool features by a whole period), are each refined by block
+    phase correlation; the one whose warped guide correlates best wins.
+    Shading differs between the shots (the flash shows bumps lit from the
+    highlight's side), which biases any estimate by up to ~1 px near the
+    borders; a motion smaller than that is treated as none.
+    Raises CaptureInputError when the photos do not overlap.
+    """
+    h, w = flash_gray.shape
+    flash_c = local_contrast(flash_gray)
+    guide_c = local_contrast(guide_gray)
+    margin = np.zeros((h, w), bool)
+    margin[h // 10: -h // 10, w // 10: -w // 10] = True
+    feature_hom, pairs = _feature_homography(flash_c, guide_c)
+    starts = [np.eye(3)] + ([feature_hom] if feature_hom is not None else [])
+    best = None
+    for start in starts:
+        hom = start
+        for _ in range(2):
+            hom, resid = _block_phase_refine(flash_c, guide_c, hom)
+        corr = _ncc(flash_c, warp_guide(guide_c, hom, (h, w)), margin)
+        if best is None or corr > best[1]:
+            best = (hom, corr, resid)
+    hom, corr, resid = best
+    corners = np.float64([[[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1]]])
+    motion = np.abs(cv2.perspectiveTransform(corners, hom) - corners).max()
+    if motion < 2.0:
+        hom = np.eye(3)
+        corr = _ncc(flash_c, guide_c, margin)
+    if corr < MIN_OVERLAP_CORRELATION:
+        raise CaptureInputError(
+            "the flash and guide photos do not show the same surface (they could not be "
+            f"aligned; overlap correlation {corr:.2f}). Take both photos of the same area "
+            "without moving the camera much.")
+    errors = _reprojection_errors(hom, pairs)
+    inliers = int((errors < 3.0).sum())
+    return Alignment(hom, resid, inliers, corr)
+
+
+def warp_guide(guide: np.ndarray, homography: np.ndarray, size) -> np.ndarray:
+    """Resample the guide into flash pixels: out(x) = guide(H x). guide (H,W[,C])."""
+    h, w = size
+    return cv2.warpPerspective(guide, homography, (w, h),
+                               flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REFLECT)

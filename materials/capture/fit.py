@@ -1,0 +1,250 @@
+"""Per-pixel SVBRDF fit of a master tile from its flash observations.
+
+Coarse to fine: one shared BRDF (per-pixel albedo only) first, then every
+parameter per pixel, warm-started, with smoothness priors so pixels whose
+specular peak is barely observed stay plausible. Loss and priors are in
+`fit_losses.py`; this module holds the parametrisation and the loop.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+
+from . import shading
+from .fit_losses import observation_loss, prior_loss
+
+
+@dataclass
+class Observations:
+    """What the flash photo says about each master-tile pixel.
+
+    P = tile pixels (row-major over `shape`), K = matches per pixel.
+    flash: (P,K,3) linear RGB, divided by the global exposure scale;
+    positions: (P,K,2) x,y flash-photo pixels of the matches (the light and
+    view directions follow from them, the highlight centre and the camera
+    distance, see shading.flash_directions); gain: (P,K,1) guide ratio of
+    the match to the master (albedo variation between repeats);
+    weight: (P,K,1) >= 0 (0 = no observation); clipped: (P,K,3) bool, the
+    sample was saturated, so the truth is at least `flash`.
+    shape: (h, w) of the tile; wrap: the tile is periodic (priors wrap).
+    """
+
+    flash: torch.Tensor
+    positions: torch.Tensor
+    gain: torch.Tensor
+    weight: torch.Tensor
+    clipped: torch.Tensor
+    shape: tuple
+    wrap: bool
+
+    def to(self, device) -> "Observations":
+        return Observations(*(getattr(self, k).to(device) for k in
+                              ("flash", "positions", "gain", "weight", "clipped")),
+                            self.shape, self.wrap)
+
+    def coarse(self) -> "Observations":
+        """Half-resolution observations: 2x2 tile pixels averaged (a block
+        whose matches disagree by more than 2 px gets no weight)."""
+        h, w = self.shape
+        h2, w2 = h // 2, w // 2
+
+        def pool(t, reduce):
+            k, c = t.shape[1], t.shape[2]
+            g = t.reshape(h, w, k, c)[: 2 * h2, : 2 * w2].reshape(h2, 2, w2, 2, k, c)
+            g = g.permute(0, 2, 4, 5, 1, 3).reshape(h2 * w2, k, c, 4)
+            return reduce(g)
+
+        spread = pool(self.positions, lambda g: (g.amax(-1) - g.amin(-1)).amax(-1, keepdim=True))
+        weight = pool(self.weight, lambda g: g.amin(-1)) * (spread <= 2.0)
+        return Observations(pool(self.flash, lambda g: g.mean(-1)), pool(self.positions, lambda g: g.mean(-1)),
+                            pool(self.gain, lambda g: g.mean(-1)), weight,
+                            pool(self.clipped.float(), lambda g: g.amax(-1)) > 0.5, (h2, w2), self.wrap)
+
+
+@dataclass
+class FitSettings:
+    global_steps: int = 60
+    coarse_steps: int = 150
+    pixel_steps: int = 80
+    matches_per_step: int = 24  # random subset of the K matches per step (speed)
+    learning_rate: float = 0.04
+    seed: int = 0
+
+
+def inverse_softplus(x: torch.Tensor) -> torch.Tensor:
+    x = x.clamp_min(1e-4)
+    return x + torch.log(-torch.expm1(-x))
+
+
+class PixelParameters(torch.nn.Module):
+    """Unconstrained parameters -> valid maps.
+
+    albedo, specular: softplus -> [0, inf) (the exposure is unknown; the
+    caller rescales both into [0,1] after the fit); normal from slopes (sx, sy, 1);
+    roughness: [MIN_ROUGHNESS, 1]; anisotropy from q = a-ish (cos 2phi,
+    sin 2phi), which has no 180 degree wrap.
+    """
+
+    def __init__(self, albedo, specular, roughness, slopes=None, aniso=None):
+        super().__init__()
+        p = albedo.shape[0]
+        logit = lambda x: torch.log(x.clamp(1e-3, 1 - 1e-3) / (1 - x.clamp(1e-3, 1 - 1e-3)))
+        self.albedo = torch.nn.Parameter(inverse_softplus(albedo))
+        self.specular = torch.nn.Parameter(inverse_softplus(specular).expand(p, 3).clone())
+        r = ((roughness - shading.MIN_ROUGHNESS) / (1 - shading.MIN_ROUGHNESS))
+        self.roughness = torch.nn.Parameter(logit(r).expand(p, 1).clone())
+        self.slopes = torch.nn.Parameter(torch.zeros(p, 2) if slopes is None else slopes.expand(p, 2).clone())
+        self.aniso = torch.nn.Parameter(torch.full((p, 2), 1e-3) if aniso is None else aniso.expand(p, 2).clone())
+
+    def maps(self) -> dict:
+        """Dict for `shading`: vectors (P,3), scalars (P,1)."""
+        n = torch.cat([self.slopes, torch.ones_like(self.slopes[:, :1])], dim=1)
+        q_len = torch.sqrt((self.aniso**2).sum(1, keepdim=True) + 1e-8)
+        return {
+            "albedo": torch.nn.functional.softplus(self.albedo),
+            "specular": torch.nn.functional.softplus(self.specular),
+            "normal": shading.normalize(n),
+            "roughness": shading.MIN_ROUGHNESS + (1 - shading.MIN_ROUGHNESS) * torch.sigmoid(self.roughness),
+            "anisotropy": 0.9 * torch.tanh(q_len),
+            "angle": 0.5 * torch.atan2(self.aniso[:, 1:2], self.aniso[:, 0:1]),
+        }
+
+
+class SharedParameters(PixelParameters):
+    """One BRDF for the whole tile except a per-pixel albedo (the coarse stage)."""
+
+    def __init__(self, albedo, specular, roughness):
+        super().__init__(albedo, specular[:1], roughness[:1])
+        self.slopes.requires_grad_(False)
+
+    def maps(self) -> dict:
+        m = super().maps()
+        p = self.albedo.shape[0]
+        for k in ("specular", "roughness", "anisotropy", "angle"):
+            m[k] = m[k].expand(p, -1)
+        return m
+
+
+class FlashGeometry(torch.nn.Module):
+    """Highlight centre (x, y), refinable, and the fixed camera distance (px)."""
+
+    def __init__(self, centre, distance: float):
+        super().__init__()
+        self.centre0 = torch.tensor([float(centre[0]), float(centre[1])])
+        self.shift = torch.nn.Parameter(torch.zeros(2))
+        self.distance = float(distance)
+
+    def centre(self) -> torch.Tensor:
+        return self.centre0.to(self.shift.device) + self.shift
+
+    def directions(self, positions: torch.Tensor):
+        """positions (...,2) -> (directions (...,3), falloff (...,1))."""
+        c = self.centre()
+        return shading.flash_directions(positions[..., 0], positions[..., 1], (c[0], c[1]), self.distance)
+
+
+def initial_albedo(obs: Observations, geometry: FlashGeometry) -> torch.Tensor:
+    """(P,3) robust diffuse estimate: a low percentile of F*pi/(gain*cos*falloff),
+    since samples away from the highlight carry little specular. Unclamped."""
+    with torch.no_grad():
+        dirs, fall = geometry.directions(obs.positions)
+        cos = dirs[..., 2:3].clamp_min(0.1)
+        est = obs.flash * math.pi / (obs.gain * cos * fall).clamp_min(1e-6)
+        est = torch.where(obs.weight > 0, est, torch.full_like(est, float("nan")))
+        return torch.nanquantile(est, 0.3, dim=1).nan_to_num(0.3)
+
+
+# Learning rate of the highlight-centre shift, in pixels per step (decays
+# linearly to a tenth over the shared stage, so it can travel tens of pixels
+# and still settle).
+CENTRE_LR = 1.5
+
+
+def _run(params, geometry, obs, steps, settings, gen, progress, span, with_priors, fit_centre=False):
+    groups = [{"params": list(params.parameters()), "lr": settings.learning_rate}]
+    if fit_centre:
+        groups.append({"params": [geometry.shift], "lr": CENTRE_LR})
+    opt = torch.optim.Adam(groups)
+    decay = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1 - 0.9 * s / max(steps, 1)) if fit_centre else None
+    k_all = obs.flash.shape[1]
+    k_sub = min(settings.matches_per_step, k_all)
+    for step in range(steps):
+        idx = torch.randperm(k_all, generator=gen)[:k_sub].to(obs.flash.device)
+        maps = params.maps()
+        loss = observation_loss(maps, obs, geometry, idx)
+        if with_priors:
+            loss = loss + prior_loss(maps, params, obs.shape, obs.wrap)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if decay is not None:
+            decay.step()
+        if progress is not None and step % 10 == 0:
+            progress(span[0] + (span[1] - span[0]) * step / steps, "fitting maps")
+    return params
+
+
+def _upsample(x: torch.Tensor, coarse_shape, shape) -> torch.Tensor:
+    """(Pc,C) on coarse_shape -> (P,C) on shape (bilinear)."""
+    hc, wc = coarse_shape
+    g = x.T.reshape(1, -1, hc, wc)
+    g = torch.nn.functional.interpolate(g, size=tuple(shape), mode="bilinear", align_corners=False)
+    return g.reshape(x.shape[1], -1).T.contiguous()
+
+
+def fit_svbrdf(obs: Observations, centre, distance: float, settings: FitSettings | None = None, *,
+               progress=None, span=(0.0, 1.0), device=None):
+    """Fit the tile's maps.
+
+    centre: first estimate of the highlight centre (x, y), refined in the
+    shared-BRDF stage; distance: camera height (px).
+    Returns (maps dict of (P,...) CPU tensors, refined centre (x, y),
+    residual = RMS log-domain error over all observations, timings dict).
+    progress(fraction, text) is called every few steps with fractions inside
+    `span`; exceptions it raises (cancellation) propagate.
+    """
+    settings = settings or FitSettings()
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    obs = obs.to(device)
+    geometry = FlashGeometry(centre, distance).to(device)
+    gen = torch.Generator().manual_seed(settings.seed)
+    t0 = time.perf_counter()
+    s0, s1 = span
+    at = lambda f: s0 + (s1 - s0) * f
+    # Stage 1: one shared BRDF and the highlight centre, on half resolution.
+    coarse = obs.coarse()
+    shared = SharedParameters(initial_albedo(coarse, geometry).clamp(0.005, 2.0),
+                              torch.full((1, 3), 0.04, device=device),
+                              torch.full((1, 1), 0.5, device=device)).to(device)
+    _run(shared, geometry, coarse, settings.global_steps, settings, gen, progress, (at(0), at(0.2)),
+         False, fit_centre=True)
+    geometry.shift.requires_grad_(False)
+    t1 = time.perf_counter()
+    # Stage 2: everything per pixel on half resolution, warm-started.
+    with torch.no_grad():
+        g = shared.maps()
+        per_pixel = PixelParameters(g["albedo"], g["specular"][:1], g["roughness"][:1],
+                                    aniso=shared.aniso.detach()[:1]).to(device)
+    _run(per_pixel, geometry, coarse, settings.coarse_steps, settings, gen, progress, (at(0.2), at(0.5)), True)
+    t2 = time.perf_counter()
+    # Stage 3: full resolution, warm-started from the upsampled coarse fit.
+    with torch.no_grad():
+        fine = PixelParameters(torch.full((obs.flash.shape[0], 3), 0.5, device=device),
+                               torch.full((1, 3), 0.04, device=device), torch.full((1, 1), 0.5, device=device)).to(device)
+        for name in ("specular", "roughness", "slopes", "aniso"):
+            getattr(fine, name).copy_(_upsample(getattr(per_pixel, name), coarse.shape, obs.shape))
+        # Albedo has full-resolution detail: start from the direct estimate.
+        fine.albedo.copy_(inverse_softplus(initial_albedo(obs, geometry).clamp(0.005, 2.0)))
+    _run(fine, geometry, obs, settings.pixel_steps, settings, gen, progress, (at(0.5), at(1.0)), True)
+    t3 = time.perf_counter()
+    with torch.no_grad():
+        maps = fine.maps()
+        residual = float(torch.sqrt(observation_loss(maps, obs, geometry, None, squared=True)))
+        c = geometry.centre().cpu()
+    return ({k: v.detach().cpu() for k, v in maps.items()}, (float(c[0]), float(c[1])), residual,
+            {"fit_global_s": t1 - t0, "fit_coarse_s": t2 - t1, "fit_pixel_s": t3 - t2})

@@ -1,0 +1,44 @@
+"""Write a capture result to a folder: maps, renders and report.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from imaging.io import from_float32, write_image
+
+from .pipeline import CaptureResult
+
+
+def write_outputs(result: CaptureResult, folder, *, bit_depth: str = "8", exr: bool = False) -> list:
+    """Write `<map>.png` (bit_depth "8" or "16"), optionally `<map>.exr` with
+    linear float values (albedo/specular linear, normal in [-1,1], the rest as
+    encoded), the renders as 8-bit PNG, and report.json. Returns the paths."""
+    if bit_depth not in ("8", "16"):
+        raise ValueError("bit_depth must be '8' or '16'")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, img in result.encoded.items():
+        path = folder / f"{name}.png"
+        write_image(path, from_float32(img, bit_depth), bit_depth=bit_depth)
+        written.append(path)
+    if exr:
+        m = result.maps
+        linear = {"albedo": m.albedo, "specular": m.specular, "normal": m.normal,
+                  "roughness": m.roughness, "glossiness": 1 - m.roughness,
+                  "anisotropy": result.encoded["anisotropy"]}
+        for name, img in linear.items():
+            path = folder / f"{name}.exr"
+            write_image(path, np.ascontiguousarray(img, dtype=np.float32))
+            written.append(path)
+    for name, img in result.renders.items():
+        path = folder / f"{name}.png"
+        write_image(path, from_float32(img, "8"), bit_depth="8")
+        written.append(path)
+    path = folder / "report.json"
+    path.write_text(json.dumps(result.report, indent=1))
+    written.append(path)
+    return written

@@ -1,0 +1,326 @@
+"""Two-shot capture: flash + guide photo -> tileable SVBRDF maps of one tile.
+
+Entry point for the job runner: `capture_material`. Steps: load and
+linearise, align the guide, find the highlight, find the master tile and its
+matches (periodic lattice or stochastic patch matching), gather the flash
+observations, fit the maps, render previews, report.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import cv2
+import numpy as np
+import torch
+
+from imaging.color import linear_to_srgb, luminance, srgb_to_linear
+from imaging.io import read_image, to_float32
+from imaging.resize import resize
+
+from . import periodic, stochastic
+from .align import align_guide, local_contrast, warp_guide
+from .errors import CaptureInputError
+from .fit import FitSettings, FlashGeometry, fit_svbrdf, initial_albedo
+from .lattice import Lattice, find_lattice, rectangular_cell
+from .maps import SvbrdfMaps, encode_maps
+from .observations import CLIP_LEVEL_SRGB, gather, sample
+from .renders import new_light_renders, psnr_srgb, rerender_flash
+from .shading import camera_distance
+
+Progress = Callable[[float, str], None]
+
+DEFAULT_FOV_DEG = 65.0
+# quality preset -> (working width, fit settings)
+PRESETS = {
+    "fast": (768, FitSettings(global_steps=40, coarse_steps=100, pixel_steps=40, matches_per_step=16)),
+    "standard": (1024, FitSettings(global_steps=60, coarse_steps=150, pixel_steps=80, matches_per_step=24)),
+    "high": (1600, FitSettings(global_steps=100, coarse_steps=300, pixel_steps=200, matches_per_step=32)),
+}
+MIN_MATCHES = 4
+MAX_CLIPPED_FRACTION = 0.2
+MIN_HIGHLIGHT_CONTRAST = 1.15
+MIN_SIDE_PX = 64
+MAX_INPUT_PIXELS = 80_000_000  # decoding guard; the work happens at ~1 MP anyway
+
+
+@dataclass
+class CaptureResult:
+    """maps: the tile's SVBRDF; encoded: file encodings (float32 [0,1], see
+    maps.encode_maps); renders: name -> (H,W,3) float32 sRGB [0,1]
+    (`rerender_flash` next to `input_flash`, two new-light renders);
+    report: JSON-able dict."""
+
+    maps: SvbrdfMaps
+    encoded: dict
+    renders: dict
+    report: dict = field(default_factory=dict)
+    fitted_maps: SvbrdfMaps | None = None  # before make-tileable (stochastic); for evaluation
+
+
+def fov_from_exif(exif: dict) -> float | None:
+    """Horizontal FOV (deg) from the 35 mm-equivalent focal length, if present."""
+    f35 = exif.get("FocalLengthIn35mmFilm") if exif else None
+    try:
+        f35 = float(f35)
+    except (TypeError, ValueError):
+        return None
+    if not f35 or f35 <= 0:
+        return None
+    return math.degrees(2 * math.atan(36.0 / (2 * f35)))
+
+
+def _load(src, name: str):
+    """Photo -> ((H,W,3) float32 linear RGB, exif). Arrays: uint8/uint16 or float sRGB in [0,1]."""
+    exif = {}
+    if isinstance(src, np.ndarray):
+        pixels = src
+    else:
+        try:
+            img = read_image(src, max_pixels=MAX_INPUT_PIXELS)
+        except ValueError as exc:
+            raise CaptureInputError(f"the {name} photo could not be read: {exc}") from exc
+        pixels, exif = img.pixels, img.exif or {}
+        if img.colour_space == "linear":
+            rgb = to_float32(pixels)
+            return _rgb(rgb, name), exif, _rgb(np.asarray(rgb), name) >= 1.0
+    if pixels.ndim != 3 and pixels.ndim != 2:
+        raise CaptureInputError(f"the {name} photo is not an image")
+    srgb = to_float32(pixels) if pixels.dtype != np.float32 else pixels
+    srgb = _rgb(srgb, name)
+    return np.asarray(srgb_to_linear(srgb), dtype=np.float32), exif, srgb >= CLIP_LEVEL_SRGB
+
+
+def _rgb(x: np.ndarray, name: str) -> np.ndarray:
+    if x.ndim == 2:
+        x = x[..., None]
+    if x.shape[2] == 1:
+        x = np.repeat(x, 3, axis=2)
+    if x.shape[2] not in (3, 4):
+        raise CaptureInputError(f"the {name} photo has an unsupported number of channels")
+    return np.ascontiguousarray(x[..., :3], dtype=np.float32)
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    """(H,W,3) linear -> (H,W) float32 luminance."""
+    return np.ascontiguousarray(luminance(rgb)[..., 0], dtype=np.float32)
+
+
+def find_highlight(flash: np.ndarray, guide: np.ndarray):
+    """Highlight centre (x, y) and its contrast: the peak of a heavily blurred
+    flash/guide ratio (the ratio cancels albedo). (H,W,3) linear inputs."""
+    h, w = flash.shape[:2]
+    sigma = max(w, h) / 24
+    f = cv2.GaussianBlur(_luminance(flash), (0, 0), sigma)
+    g = cv2.GaussianBlur(_luminance(guide), (0, 0), sigma)
+    ratio = f / np.maximum(g, 1e-4)
+    y, x = np.unravel_index(np.argmax(ratio), ratio.shape)
+    # Centre: ratio-weighted mean of the top of the peak (its connected part).
+    # The top is a disc for isotropic materials and a band for anisotropic
+    # ones, whose argmax could lie anywhere along the band; the band is
+    # point-symmetric about the centre, so its mean is a better estimate.
+    top = ratio >= ratio[y, x] - 0.3 * (ratio[y, x] - np.median(ratio))
+    _, labels = cv2.connectedComponents(top.astype(np.uint8))
+    ys, xs = np.nonzero(labels == labels[y, x])
+    wts = ratio[ys, xs] - ratio[ys, xs].min() + 1e-6
+    centre = (float((xs * wts).sum() / wts.sum()), float((ys * wts).sum() / wts.sum()))
+    border = np.concatenate([ratio[0], ratio[-1], ratio[:, 0], ratio[:, -1]])
+    contrast = float(ratio[y, x] / max(np.median(border), 1e-6))
+    return centre, contrast
+
+
+def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: int | None = None,
+                     quality: str = "standard", surface: str = "auto", max_width: int | None = None,
+                     progress: Progress | None = None, device: str | None = None) -> CaptureResult:
+    """Recover the SVBRDF maps of one repeating tile from a flash/guide pair.
+
+    flash, guide: paths, bytes, binary files, or (H,W,3) arrays (uint8/uint16
+    or float32 sRGB in [0,1]); same scene, the flash photo with the flash on.
+    fov_deg: horizontal field of view (EXIF 35 mm focal length, else 65).
+    tile_size: master tile side in working pixels for stochastic surfaces.
+    quality: "fast" | "standard" | "high". surface: "auto" | "periodic" |
+    "stochastic". progress(fraction, stage) is called between steps; what
+    it raises propagates (cancellation). Raises CaptureInputError (a
+    ValueError) with a user-facing message for unusable photos.
+    """
+    if quality not in PRESETS:
+        raise CaptureInputError(f"unknown quality preset {quality!r}; use fast, standard or high")
+    if surface not in ("auto", "periodic", "stochastic"):
+        raise CaptureInputError(f"unknown surface kind {surface!r}; use auto, periodic or stochastic")
+    report_progress = progress or (lambda fraction, stage: None)
+    width_target, settings = PRESETS[quality]
+    width_target = max_width or width_target
+    times = {}
+    t = time.perf_counter()
+
+    def stage(name):
+        nonlocal t
+        now = time.perf_counter()
+        times[name] = round(now - t, 3)
+        t = now
+
+    report_progress(0.0, "loading photos")
+    flash, flash_exif, flash_clip = _load(flash, "flash")
+    guide, _, _ = _load(guide, "guide")
+    if flash.shape[0] < MIN_SIDE_PX or flash.shape[1] < MIN_SIDE_PX:
+        raise CaptureInputError(f"the photos are too small; use at least {MIN_SIDE_PX} pixels on each side")
+    if abs(flash.shape[0] / flash.shape[1] - guide.shape[0] / guide.shape[1]) > 0.02:
+        raise CaptureInputError("the flash and guide photos have different aspect ratios; "
+                                "take both with the same camera settings")
+    clipped_fraction = float(flash_clip.any(-1).mean())
+    if clipped_fraction > MAX_CLIPPED_FRACTION:
+        raise CaptureInputError(f"the flash photo is over-exposed: {clipped_fraction:.0%} of its pixels "
+                                "are clipped; lower the exposure or move the camera further away")
+    if fov_deg is None:
+        fov_deg = fov_from_exif(flash_exif) or DEFAULT_FOV_DEG
+    h0, w0 = flash.shape[:2]
+    scale = min(1.0, width_target / w0)
+    work = (max(1, round(h0 * scale)), max(1, round(w0 * scale)))
+    if work != (h0, w0):
+        flash = resize(flash, work, filter="area")
+        flash_clip = resize(flash_clip.astype(np.float32), work, filter="area") > 0.5
+    if guide.shape[:2] != work:
+        guide = resize(guide, work, filter="area")
+    flash = np.ascontiguousarray(flash, dtype=np.float32)
+    guide = np.ascontiguousarray(guide, dtype=np.float32)
+    h, w = work
+    stage("load_s")
+
+    report_progress(0.05, "aligning photos")
+    alignment = align_guide(_luminance(flash), _luminance(guide))
+    guide = warp_guide(guide, alignment.homography, (h, w))
+    stage("align_s")
+
+    report_progress(0.12, "finding the highlight")
+    centre, contrast = find_highlight(flash, guide)
+    if contrast < MIN_HIGHLIGHT_CONTRAST:
+        raise CaptureInputError("the flash photo shows no visible flash highlight; take it with the "
+                                "flash on, from straight above the surface")
+    distance = camera_distance(w, fov_deg)
+    stage("highlight_s")
+
+    report_progress(0.15, "finding repeats")
+    guide_contrast = local_contrast(_luminance(guide))
+    lattice = None if surface == "stochastic" else find_lattice(guide_contrast)
+    if surface == "periodic" and lattice is None:
+        raise CaptureInputError("no repeating pattern was found in the guide photo; the surface is not periodic")
+    if lattice is not None:
+        lattice = rectangular_cell(lattice)
+        size = periodic.tile_size(lattice)
+        if size[0] * 2 > h or size[1] * 2 > w:
+            raise CaptureInputError("the photos are too small for at least 2x2 repeats of the pattern; "
+                                    "capture a larger area")
+        origin = _inside(np.asarray(centre) - 0.5 * (lattice.v1 + lattice.v2), lattice, (h, w))
+        grid = periodic.tile_positions(origin, lattice, size)
+        translates = periodic.lattice_translates(grid, lattice, (h, w))
+        translates, ncc = periodic.refine_translates(guide_contrast, grid, translates)
+        positions = (grid.reshape(-1, 1, 2) + translates[None]).astype(np.float32)
+        master = grid.reshape(-1, 2)
+        kind = "periodic"
+    else:
+        side = tile_size or max(32, int(round(w / 6)))
+        if side * 2 > min(h, w):
+            raise CaptureInputError("the photos are too small for at least 2x2 repeats of the tile; "
+                                    "capture a larger area or use a smaller tile size")
+        size = (side, side)
+        origin = stochastic.master_origin(centre, side, (h, w), flash_clip)
+        grid = periodic.tile_positions(origin, _axis_lattice(side), size)
+        positions = stochastic.match_positions(guide, origin, side, progress=report_progress, span=(0.15, 0.35))
+        master = grid.reshape(-1, 2)
+        kind = "stochastic"
+    inside = ((positions[..., 0] >= 0) & (positions[..., 0] <= w - 1)
+              & (positions[..., 1] >= 0) & (positions[..., 1] <= h - 1))
+    matches_per_pixel = inside.sum(1)
+    if np.median(matches_per_pixel) < MIN_MATCHES:
+        raise CaptureInputError("too few matches for the master tile; capture a larger area")
+    stage("matching_s")
+
+    report_progress(0.35, "gathering observations")
+    obs = gather(flash, guide, flash_clip.astype(np.float32), positions, master, centre, distance,
+                 size, wrap=(kind == "periodic"))
+    # Flash power is unknown: scale so the 99th percentile of the albedo
+    # estimate is 0.8 (albedo and specular share this one scale).
+    est = initial_albedo(obs, FlashGeometry(centre, distance)).flatten()
+    exposure = float(torch.quantile(est, 0.99)) / 0.8
+    exposure = max(exposure, 1e-4)
+    obs.flash = obs.flash / exposure
+    stage("observations_s")
+
+    fitted, centre, residual, fit_times = fit_svbrdf(obs, centre, distance, settings, progress=report_progress,
+                                                     span=(0.4, 0.9), device=device)
+    # One common scale for albedo and specular (flash power unknown): the 99th
+    # percentile of the albedo at 0.8, unless the specular needs more room
+    # (metals: dark albedo, bright specular).
+    rescale = max(float(torch.quantile(fitted["albedo"].flatten(), 0.99)) / 0.8,
+                  float(torch.quantile(fitted["specular"].amax(-1), 0.99)) / 1.0, 1e-6)
+    fitted["albedo"] = (fitted["albedo"] / rescale).clamp(0, 1)
+    fitted["specular"] = (fitted["specular"] / rescale).clamp(0, 1)
+    exposure *= rescale
+    maps = SvbrdfMaps.from_torch({k: v.reshape(size + (v.shape[-1],)) for k, v in fitted.items()})
+    times.update({k: round(v, 3) for k, v in fit_times.items()})
+    stage("fit_s")
+
+    report_progress(0.9, "rendering previews")
+    if kind == "periodic":
+        rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
+        tile_uv = periodic.wrap_coordinates(np.stack([cols, rows], -1), origin, lattice, size)
+        guide_lum = cv2.GaussianBlur(_luminance(guide), (0, 0), 1.0)
+        master_lum = sample(guide_lum[..., None], periodic.tile_positions(origin, lattice, size))[..., 0]
+        iu = np.mod(np.floor(tile_uv[..., 0] + 0.5).astype(int), size[1])
+        iv = np.mod(np.floor(tile_uv[..., 1] + 0.5).astype(int), size[0])
+        gain = np.clip(guide_lum / np.maximum(master_lum[iv, iu], 1e-4), 0.6, 1.6)
+    else:
+        tile_uv, gain = stochastic.coverage(positions, size, (h, w))
+    rerender = rerender_flash(maps, tile_uv, gain, centre, distance, exposure)
+    psnr = psnr_srgb(rerender, flash)
+    srgb = lambda x: np.asarray(linear_to_srgb(np.clip(np.nan_to_num(x), 0, 1)), dtype=np.float32)
+    renders = {"input_flash": srgb(flash), "rerender_flash": srgb(rerender)}
+    renders.update(new_light_renders(maps))
+    fitted_maps = maps
+    if kind == "stochastic":
+        maps = stochastic.make_tileable(maps)
+    stage("render_s")
+
+    report = {
+        "surface": kind,
+        "working_size": [w, h],
+        "input_size": [w0, h0],
+        "fov_deg": round(float(fov_deg), 3),
+        "highlight_centre": [round(centre[0] / scale, 2), round(centre[1] / scale, 2)],
+        "tile": {"x": round(float(origin[0]) / scale, 2), "y": round(float(origin[1]) / scale, 2),
+                 "width": size[1] / scale, "height": size[0] / scale,
+                 "working_width": size[1], "working_height": size[0]},
+        "lattice": None if lattice is None else {"v1": [round(float(c) / scale, 3) for c in lattice.v1],
+                                                 "v2": [round(float(c) / scale, 3) for c in lattice.v2],
+                                                 "strength": round(lattice.strength, 3)},
+        "matches_per_pixel_median": int(np.median(matches_per_pixel)),
+        "alignment": {"homography": np.round(alignment.homography, 6).tolist(),
+                      "error_px": None if math.isnan(alignment.error_px) else round(alignment.error_px, 3),
+                      "correlation": round(alignment.correlation, 3)},
+        "clipped_fraction": round(clipped_fraction, 5),
+        "fit_residual": round(residual, 5),
+        "rerender_psnr_db": round(psnr, 2),
+        "albedo_scale": "flash power unknown: albedo and specular share one scale, set so the "
+                        "99th percentile of the albedo is 0.8 (or of the specular 1.0, if higher)",
+        "time_s": times,
+    }
+    report_progress(1.0, "done")
+    return CaptureResult(maps=maps, encoded=encode_maps(maps), renders=renders, report=report,
+                         fitted_maps=fitted_maps)
+
+
+def _inside(origin: np.ndarray, lattice: Lattice, size) -> np.ndarray:
+    """Shift the master tile (a parallelogram from `origin`) inside the photo where it fits."""
+    h, w = size
+    corners = origin + np.array([[0, 0], lattice.v1, lattice.v2, lattice.v1 + lattice.v2])
+    lo, hi = corners.min(0), corners.max(0)
+    shift = np.maximum(0 - lo, 0) + np.minimum(np.array([w - 1, h - 1]) - hi, 0)
+    return origin + shift
+
+
+def _axis_lattice(side: int) -> Lattice:
+    """A square side x side tile along the image axes (stochastic master tile)."""
+    return Lattice(v1=np.array([float(side), 0.0]), v2=np.array([0.0, float(side)]), strength=0.0)

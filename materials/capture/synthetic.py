@@ -1,0 +1,280 @@
+"""Synthetic stationary materials with known maps, and their two-shot photos.
+
+Materials are built directly at photo size (maps in flash-photo pixels), so a
+recovered master tile can be compared with the ground truth cropped at the
+tile's reported position. Photos are rendered with `shading` (the single
+shading model), then optionally degraded: per-repeat variation, sensor noise,
+8-bit sRGB quantisation, JPEG, a hand-held misalignment of the guide.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import torch
+
+from imaging.color import linear_to_srgb
+
+from .maps import SvbrdfMaps
+from .shading import camera_distance, flash_directions, render_flash, render_guide
+
+PERIODIC_KINDS = ("tiles", "weave")
+STOCHASTIC_KINDS = ("leather", "brushed")
+
+
+@dataclass
+class SyntheticCapture:
+    """A rendered pair with its ground truth.
+
+    flash, guide: (H,W,3) uint8 sRGB photos (or float32 linear when
+    `quantise=False`). truth: maps in flash-photo pixels. period: lattice
+    period in px for periodic kinds (lattice is axis-aligned), else None.
+    centre: true highlight centre (x, y). guide_homography: 3x3 mapping
+    flash pixel coordinates to guide pixel coordinates.
+    """
+
+    flash: np.ndarray
+    guide: np.ndarray
+    truth: SvbrdfMaps
+    kind: str
+    period: int | None
+    centre: tuple
+    fov_deg: float
+    guide_homography: np.ndarray = field(default_factory=lambda: np.eye(3))
+
+
+def smooth_noise(shape, scale_px: float, rng: np.random.Generator) -> np.ndarray:
+    """Periodic (wraps at its own borders) smooth noise, zero mean, unit std.
+
+    shape: (h, w); scale_px: feature size in pixels (Gaussian filter in the
+    Fourier domain, so the result tiles seamlessly).
+    """
+    h, w = shape
+    white = rng.standard_normal((h, w))
+    fy = np.fft.fftfreq(h)[:, None]
+    fx = np.fft.fftfreq(w)[None, :]
+    sigma_f = 1.0 / (2 * math.pi * max(scale_px, 0.5))
+    gain = np.exp(-(fx**2 + fy**2) / (2 * sigma_f**2))
+    out = np.real(np.fft.ifft2(np.fft.fft2(white) * gain))
+    out -= out.mean()
+    return out / max(out.std(), 1e-12)
+
+
+def normals_from_height(height: np.ndarray) -> np.ndarray:
+    """Unit normals (H,W,3), plane frame (y up), of a height field in pixels; wraps."""
+    dh_dx = 0.5 * (np.roll(height, -1, axis=1) - np.roll(height, 1, axis=1))
+    dh_drow = 0.5 * (np.roll(height, -1, axis=0) - np.roll(height, 1, axis=0))
+    n = np.stack([-dh_dx, dh_drow, np.ones_like(height)], axis=-1)  # dh/dy_up = -dh/drow
+    return (n / np.linalg.norm(n, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def _tile_tiles(p: int, rng) -> dict:
+    """Glazed tiles with rough grout; an off-centre glaze spot breaks symmetry."""
+    y, x = np.mgrid[0:p, 0:p].astype(np.float64)
+    edge = np.minimum.reduce([x, y, p - 1 - x, p - 1 - y])
+    grout = np.clip((p / 18 - edge) / 2.0 + 0.5, 0, 1)  # soft-edged grout mask
+    spot = np.exp(-(((x - 0.35 * p) ** 2 + (y - 0.6 * p) ** 2) / (2 * (0.12 * p) ** 2)))
+    mottle = smooth_noise((p, p), p / 10, rng)
+    tile_rgb = np.array([0.55, 0.32, 0.22])[None, None] * (1 + 0.12 * mottle[..., None])
+    tile_rgb = tile_rgb * (1 - 0.45 * spot[..., None]) + 0.45 * spot[..., None] * np.array([0.2, 0.35, 0.6])
+    albedo = tile_rgb * (1 - grout[..., None]) + grout[..., None] * np.array([0.62, 0.6, 0.55])
+    rough = (0.3 + 0.04 * smooth_noise((p, p), p / 6, rng)) * (1 - grout) + 0.7 * grout
+    spec = 0.05 * (1 - grout) + 0.03 * grout
+    height = -1.5 * grout + 0.25 * smooth_noise((p, p), p / 24, rng) + 0.6 * spot
+    return dict(albedo=albedo, rough=rough, spec=np.repeat(spec[..., None], 3, -1),
+                height=height, aniso=np.zeros((p, p)), angle=np.zeros((p, p)))
+
+
+def _tile_weave(p: int, rng) -> dict:
+    """Basket weave: warp (vertical) and weft (horizontal) threads, anisotropic sheen."""
+    y, x = np.mgrid[0:p, 0:p].astype(np.float64)
+    half = p // 2
+    block = ((x // half) + (y // half)) % 2  # which thread set is on top
+    threads = 4
+    phase_x = np.sin(math.pi * threads * x / half) ** 2
+    phase_y = np.sin(math.pi * threads * y / half) ** 2
+    ridge = np.where(block == 0, phase_y, phase_x)  # weft ridges run horizontally
+    colour_a = np.array([0.25, 0.3, 0.5])
+    colour_b = np.array([0.55, 0.5, 0.35])
+    albedo = np.where(block[..., None] == 0, colour_a, colour_b) * (0.8 + 0.25 * ridge[..., None])
+    albedo = albedo * (1 + 0.05 * smooth_noise((p, p), p / 16, rng)[..., None])
+    height = 1.2 * ridge + 0.3 * smooth_noise((p, p), p / 20, rng)
+    angle = np.where(block == 0, 0.0, math.pi / 2)  # along the thread
+    return dict(albedo=albedo, rough=0.45 + 0.1 * (1 - ridge), height=height,
+                spec=np.full((p, p, 3), 0.06), aniso=np.full((p, p), 0.5), angle=angle)
+
+
+def make_periodic_maps(height: int, width: int, *, kind: str = "tiles", period: int = 128,
+                       offset=(37, 21), variation: float = 0.0, seed: int = 0) -> SvbrdfMaps:
+    """Ground-truth maps (photo size) of an axis-aligned periodic material.
+
+    variation: per-repeat relative change (uniform in +-variation) of the
+    albedo gain and (at half that) of the roughness: repeats are similar,
+    not identical.
+    """
+    rng = np.random.default_rng(seed)
+    tile = {"tiles": _tile_tiles, "weave": _tile_weave}[kind](period, rng)
+    tile["normal"] = normals_from_height(tile.pop("height"))
+    reps_y = -(-height // period) + 1
+    reps_x = -(-width // period) + 1
+    ox, oy = offset[0] % period, offset[1] % period
+
+    def place(a):
+        big = np.tile(a, (reps_y, reps_x) + (1,) * (a.ndim - 2))
+        return big[oy:oy + height, ox:ox + width]
+
+    full = {k: place(v) for k, v in tile.items()}
+    if variation > 0:
+        rows = (np.arange(height) + oy) // period
+        cols = (np.arange(width) + ox) // period
+        gains = 1 + rng.uniform(-variation, variation, (reps_y, reps_x))
+        rough_gain = 1 + rng.uniform(-variation / 2, variation / 2, (reps_y, reps_x))
+        full["albedo"] = full["albedo"] * gains[rows][:, cols][..., None]
+        full["rough"] = full["rough"] * rough_gain[rows][:, cols]
+    return _as_maps(full)
+
+
+def make_stochastic_maps(height: int, width: int, *, kind: str = "leather", seed: int = 0) -> SvbrdfMaps:
+    """Ground-truth maps (photo size) of a stationary material with no exact period."""
+    rng = np.random.default_rng(seed)
+    shape = (height, width)
+    if kind == "leather":
+        # Grains: a few bump shapes scattered at random (stationary, no period);
+        # every grain shape recurs many times, similar but not identical.
+        y, x = np.mgrid[-8:9, -8:9].astype(np.float64)
+        height = np.zeros(shape)
+        albedo_mod = np.zeros(shape)
+        for k in range(6):
+            sx, sy = rng.uniform(2.5, 4.5, 2)
+            rot = rng.uniform(0, math.pi)
+            xr = x * math.cos(rot) + y * math.sin(rot)
+            yr = -x * math.sin(rot) + y * math.cos(rot)
+            bump = np.exp(-0.5 * ((xr / sx) ** 2 + (yr / sy) ** 2)) * (1 + 0.4 * np.sin(xr / 2.0 + k))
+            seeds = np.zeros(shape)
+            n = int(shape[0] * shape[1] / (18 * 18 * 6) * 1.3)
+            seeds[rng.integers(0, shape[0], n), rng.integers(0, shape[1], n)] = rng.uniform(0.8, 1.2, n)
+            kernel = np.zeros(shape)
+            kernel[:17, :17] = bump
+            kernel = np.roll(kernel, (-8, -8), axis=(0, 1))
+            placed = np.real(np.fft.ifft2(np.fft.fft2(seeds) * np.fft.fft2(kernel)))
+            height += 2.0 * placed
+            albedo_mod += (0.15 if k % 2 else -0.1) * placed
+        broad = smooth_noise(shape, 24, rng)
+        crease = np.exp(-height)  # valleys between grains are darker and rougher
+        albedo = np.array([0.42, 0.22, 0.12])[None, None] * (
+            1 + 0.1 * broad[..., None] + albedo_mod[..., None] - 0.35 * (crease[..., None] - 0.5))
+        full = dict(albedo=albedo, rough=0.4 + 0.2 * np.clip(crease, 0, 1) + 0.03 * broad,
+                    spec=np.full(shape + (3,), 0.04), height=height + 0.3 * broad,
+                    aniso=np.zeros(shape), angle=np.zeros(shape))
+    elif kind == "brushed":
+        # Streaks along phi = 30 deg: noise stretched along that direction.
+        phi = math.radians(30)
+        white = smooth_noise(shape, 1.0, rng)
+        k = 41
+        ker = np.zeros((k, k), np.float32)
+        c = k // 2
+        for s in np.linspace(-c, c, 4 * k):
+            ker[int(round(c - s * math.sin(phi))), int(round(c + s * math.cos(phi)))] = 1
+        streak = cv2.filter2D(white.astype(np.float32), -1, ker / ker.sum(), borderType=cv2.BORDER_WRAP)
+        streak = streak / streak.std()
+        patches = smooth_noise(shape, 10, rng)
+        # Streaks show in the guide too (they modulate the reflectance a little).
+        spec = np.array([0.9, 0.75, 0.55])[None, None] * (1 + 0.04 * patches[..., None] + 0.12 * streak[..., None])
+        full = dict(albedo=np.full(shape + (3,), 0.03) * (1 + 0.3 * patches[..., None]),
+                    rough=0.35 + 0.04 * patches, spec=spec,
+                    height=0.15 * streak + 0.6 * smooth_noise(shape, 20, rng),
+                    aniso=np.clip(0.6 + 0.05 * patches, 0, 0.9), angle=np.full(shape, phi))
+    else:
+        raise ValueError(f"unknown stochastic kind {kind!r}")
+    return _as_maps(full)
+
+
+def _as_maps(d: dict) -> SvbrdfMaps:
+    normal = d["normal"] if "normal" in d else normals_from_height(d["height"])
+    f = lambda a: np.ascontiguousarray(a, dtype=np.float32)
+    return SvbrdfMaps(albedo=f(np.clip(d["albedo"], 0, 1)), specular=f(np.clip(d["spec"], 0, 1)),
+                      normal=f(normal), roughness=f(np.clip(d["rough"], 0.02, 1)),
+                      anisotropy=f(d["aniso"]), angle=f(d["angle"]))
+
+
+def render_photos(maps: SvbrdfMaps, *, fov_deg: float = 65.0, centre=None,
+                  flash_power: float = 1.6, ambient: float = 0.7):
+    """Linear flash and guide photos (H,W,3), float32, unclipped.
+
+    centre: highlight centre (x, y) in pixels; default slightly off-centre.
+    """
+    h, w = maps.shape
+    if centre is None:
+        centre = (0.53 * w, 0.46 * h)
+    d = camera_distance(w, fov_deg)
+    rows, cols = torch.meshgrid(torch.arange(h, dtype=torch.float32),
+                                torch.arange(w, dtype=torch.float32), indexing="ij")
+    dirs, fall = flash_directions(cols, rows, centre, d)
+    t = maps.to_torch()
+    with torch.no_grad():
+        flash = flash_power * render_flash(t, dirs, fall)
+        guide = ambient * render_guide(t)
+    return flash.numpy(), guide.numpy(), centre
+
+
+def degrade(linear: np.ndarray, *, noise: float, jpeg_quality: int | None,
+            quantise: bool, rng: np.random.Generator) -> np.ndarray:
+    """Camera pipeline: clip, sRGB encode, noise (std in sRGB units), 8-bit, JPEG."""
+    srgb = np.asarray(linear_to_srgb(np.clip(linear, 0, 1)), dtype=np.float32)
+    if noise > 0:
+        srgb = srgb + rng.normal(0, noise, srgb.shape).astype(np.float32)
+    if not quantise:
+        return np.clip(srgb, 0, 1)
+    out = np.clip(np.round(srgb * 255), 0, 255).astype(np.uint8)
+    if jpeg_quality is not None:
+        ok, buf = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
+        out = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
+    return out
+
+
+def misalignment_homography(width: int, height: int, pixels: float, rng) -> np.ndarray:
+    """A small hand-held motion: shift, rotation and scale moving points by ~`pixels`."""
+    if pixels <= 0:
+        return np.eye(3)
+    ang = rng.uniform(-1, 1) * pixels / max(width, height)
+    s = 1 + rng.uniform(-1, 1) * 0.5 * pixels / max(width, height)
+    tx, ty = rng.uniform(-pixels, pixels, 2)
+    cx, cy = width / 2, height / 2
+    rot = np.array([[s * math.cos(ang), -s * math.sin(ang), 0], [s * math.sin(ang), s * math.cos(ang), 0], [0, 0, 1]])
+    to_c = np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1]])
+    back = np.array([[1, 0, cx + tx], [0, 1, cy + ty], [0, 0, 1]])
+    return back @ rot @ to_c
+
+
+def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, period: int = 128,
+                 fov_deg: float = 65.0, variation: float = 0.0, noise: float = 0.0,
+                 jpeg_quality: int | None = None, misalignment_px: float = 0.0,
+                 quantise: bool = True, seed: int = 0, centre=None) -> SyntheticCapture:
+    """One synthetic two-shot capture of a material kind.
+
+    kind: one of PERIODIC_KINDS or STOCHASTIC_KINDS. The guide is moved by a
+    small homography when misalignment_px > 0 (flash stays the reference).
+    """
+    rng = np.random.default_rng(seed + 1000)
+    if kind in PERIODIC_KINDS:
+        truth = make_periodic_maps(height, width, kind=kind, period=period, variation=variation,
+                                   seed=seed, offset=(int(rng.integers(period)), int(rng.integers(period))))
+        lattice = period
+    elif kind in STOCHASTIC_KINDS:
+        truth = make_stochastic_maps(height, width, kind=kind, seed=seed)
+        lattice = None
+    else:
+        raise ValueError(f"unknown material kind {kind!r}")
+    flash_lin, guide_lin, centre = render_photos(truth, fov_deg=fov_deg, centre=centre)
+    homography = misalignment_homography(width, height, misalignment_px, rng)
+    if misalignment_px > 0:
+        # guide(H x) = scene(x) => warp the scene-aligned guide by H.
+        guide_lin = cv2.warpPerspective(guide_lin, homography, (width, height),
+                                        flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    flash = degrade(flash_lin, noise=noise, jpeg_quality=jpeg_quality, quantise=quantise, rng=rng)
+    guide = degrade(guide_lin, noise=noise, jpeg_quality=jpeg_quality, quantise=quantise, rng=rng)
+    return SyntheticCapture(flash=flash, guide=guide, truth=truth, kind=kind, period=lattice,
+                            centre=tuple(centre), fov_deg=fov_deg, guide_homography=homography)

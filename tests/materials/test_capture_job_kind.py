@@ -1,0 +1,72 @@
+"""material.two_shot through the API (pair upload + job in one request) and the job service."""
+
+import io
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from webapp.models import AssetSet, Job
+
+pytestmark = pytest.mark.django_db
+
+
+def png(pixels) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def pair():
+    from materials.capture.synthetic import make_capture
+
+    capture = make_capture("tiles", width=256, height=192, period=64, seed=2)
+    return png(capture.flash), png(capture.guide)
+
+
+def capture(api, project, flash, guide, **params):
+    data = {"flash": SimpleUploadedFile("flash.png", flash), "guide": SimpleUploadedFile("guide.png", guide),
+            **params}
+    return api.post(f"/api/v1/projects/{project.id}/materials/capture", data, format="multipart")
+
+
+def test_pair_upload_and_capture_give_a_material_set(api_for, alice, project, pair, run_queued_jobs):
+    from imaging.io import read_image
+
+    response = capture(api_for(alice), project, *pair, quality="fast", fov="65")
+    assert response.status_code == 202, response.content
+    assert response["Location"].endswith(response.json()["url"])
+    assert run_queued_jobs() == ["succeeded"]
+    job = Job.objects.get(pk=response.json()["id"])
+    material = job.output_set
+    assert material.kind == "material"
+    maps = {a.role: a for a in material.assets.exclude(role="render")}
+    assert set(maps) == {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy"}
+    assert (maps["albedo"].colour_space, maps["normal"].colour_space) == ("srgb", "linear")
+    assert all((a.width, a.height) == (64, 64) for a in maps.values())  # the lattice tile
+    assert material.assets.filter(role="render").count() >= 3
+    normal = read_image(maps["normal"].file.path).pixels.astype(np.float32) / 255 * 2 - 1
+    assert np.abs(np.linalg.norm(normal, axis=2) - 1).max() < 0.03
+    assert job.result["surface"] == "periodic" and "lattice" in job.result
+    assert AssetSet.objects.filter(kind="upload", assets__role="flash").count() == 1
+
+
+def test_unrelated_photos_fail_with_a_clear_message_and_no_material(api_for, alice, project, pair, run_queued_jobs):
+    rng = np.random.default_rng(0)
+    unrelated = png(rng.integers(0, 255, (192, 256, 3), dtype=np.uint8))
+    response = capture(api_for(alice), project, pair[0], unrelated, quality="fast")
+    assert response.status_code == 202
+    assert run_queued_jobs() == ["failed"]
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.error and job.attempts == 1 and job.output_set is None
+    assert not AssetSet.objects.filter(kind="material").exists()
+
+
+def test_too_small_photos_and_bad_params_are_refused(api_for, alice, project, pair):
+    tiny = png(np.zeros((40, 40, 3), np.uint8))
+    small = capture(api_for(alice), project, tiny, tiny)
+    assert small.status_code == 400 and small.json()["error"]["field"] == "inputs.flash"
+    preset = capture(api_for(alice), project, *pair, quality="ultra")
+    assert preset.status_code == 400 and preset.json()["error"]["field"] == "quality"

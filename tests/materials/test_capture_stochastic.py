@@ -1,0 +1,68 @@
+"""Stochastic (non-periodic) surfaces: patch matching, fit, tileable output."""
+
+import numpy as np
+import pytest
+import torch
+
+from materials.capture import capture_material
+from materials.capture.maps import SvbrdfMaps
+from materials.capture.observations import sample
+from materials.capture.stochastic import make_tileable
+from materials.capture.synthetic import make_capture
+
+
+@pytest.fixture(scope="module")
+def leather():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        cap = make_capture("leather", width=384, height=288, seed=1)
+        result = capture_material(cap.flash, cap.guide, fov_deg=65, tile_size=48, quality="fast")
+    finally:
+        torch.set_num_threads(before)
+    return cap, result
+
+
+def test_stochastic_surface_is_matched_and_fitted(leather):
+    cap, result = leather
+    rep = result.report
+    assert rep["surface"] == "stochastic" and rep["lattice"] is None
+    assert rep["matches_per_pixel_median"] >= 32
+    m = result.fitted_maps
+    h, w = m.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    pos = np.stack([xx + rep["tile"]["x"], yy + rep["tile"]["y"]], -1)
+    at = lambda a: sample(np.ascontiguousarray(a if a.ndim == 3 else a[..., None], np.float32), pos)
+    normal = at(cap.truth.normal)
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    err = np.degrees(np.arccos(np.clip((normal * m.normal).sum(-1), -1, 1))).mean()
+    flat = np.degrees(np.arccos(np.clip(normal[..., 2], -1, 1))).mean()
+    # Grains recur only approximately, so normals are partly recovered: better
+    # than a flat map (measured 4.9 deg against 6.6 deg for flat), and the
+    # recovered slopes follow the true ones (measured correlation 0.71 / 0.58).
+    assert err < 0.85 * flat
+    for c in (0, 1):
+        assert np.corrcoef(normal[..., c].ravel(), m.normal[..., c].ravel())[0, 1] > 0.4
+    albedo = at(cap.truth.albedo)
+    scale = (albedo * m.albedo).sum() / (m.albedo * m.albedo).sum()
+    assert np.sqrt(((scale * m.albedo - albedo) ** 2).mean()) < 0.03
+    assert np.abs(m.roughness - at(cap.truth.roughness)[..., 0]).mean() < 0.1
+
+
+def test_make_tileable_removes_the_wrap_seam():
+    rng = np.random.default_rng(0)
+    h, w = 40, 56
+    ramp = np.linspace(0, 1, w, dtype=np.float32)[None, :].repeat(h, 0)  # worst case: a full-width ramp
+    n = np.zeros((h, w, 3), np.float32)
+    n[..., 2] = 1
+    maps = SvbrdfMaps(albedo=np.stack([ramp] * 3, -1), specular=np.full((h, w, 3), 0.04, np.float32),
+                      normal=n, roughness=ramp.copy(), anisotropy=rng.uniform(0, 0.5, (h, w)).astype(np.float32),
+                      angle=np.zeros((h, w), np.float32))
+    tiled = make_tileable(maps)
+    seam = lambda a: np.abs(a[:, 0] - a[:, -1]).mean()
+    inner = lambda a: np.abs(np.diff(a, axis=1)).mean()
+    assert seam(maps.roughness) > 0.9
+    assert seam(tiled.roughness) < 3 * inner(tiled.roughness)
+    assert np.allclose(np.linalg.norm(tiled.normal, axis=-1), 1, atol=1e-5)
+    # The middle of the tile is untouched.
+    assert np.allclose(tiled.roughness[h // 2, w // 2], maps.roughness[h // 2, w // 2])
