@@ -1,0 +1,143 @@
+"""Texture synthesis benchmark: quality and speed against simple baselines.
+
+Makes procedural 256^2 exemplars (noise, stones, bricks, weave, wood), synthesises
+512^2 variations and prints a markdown table of: seconds (wall and process CPU),
+relative multi-scale patch SWD (1.0 = as close as two halves of the exemplar),
+random-CNN Gram distance, seam score (1.0 = seamless), copy score (share of
+near-verbatim exemplar patches) and diversity across seeds.
+
+    .venv/bin/python bench/textures.py --out /tmp/texture-bench
+    .venv/bin/python bench/textures.py --textures noise,stones --seeds 2 --gram --fast-steps 300
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from textures.synthesis import metrics  # noqa: E402
+from textures.synthesis.fast_train import train_generator  # noqa: E402
+from textures.synthesis.optimise import SynthesisSettings, synthesize  # noqa: E402
+from textures.synthesis.procedural import TEXTURES  # noqa: E402
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(image).permute(2, 0, 1)[None]
+
+
+def to_image(tensor: torch.Tensor) -> np.ndarray:
+    return tensor[0].detach().cpu().permute(1, 2, 0).clamp(0, 1).numpy()
+
+
+def offset_tiling(exemplar: np.ndarray, size: int, crop: int, seed: int) -> np.ndarray:
+    """Baseline: a grid of random crops of the exemplar."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((size, size, exemplar.shape[2]), np.float32)
+    for y in range(0, size, crop):
+        for x in range(0, size, crop):
+            top = rng.integers(0, exemplar.shape[0] - crop + 1)
+            left = rng.integers(0, exemplar.shape[1] - crop + 1)
+            out[y:y + crop, x:x + crop] = exemplar[top:top + crop, left:left + crop]
+    return out
+
+
+def timed(function):
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def score(name, method, outputs, exemplar, wall, cpu):
+    first = outputs[0]
+    return {
+        "texture": name, "method": method, "wall": wall, "cpu": cpu,
+        "rel_swd": metrics.relative_patch_swd(first, exemplar),
+        "gram": metrics.gram_distance(first, exemplar),
+        "seam": float(np.mean([metrics.seam_score(o) for o in outputs])),
+        "copy": metrics.copy_score(first, exemplar, stride=16),
+        "diversity": metrics.diversity(outputs) if len(outputs) > 1 else float("nan"),
+    }
+
+
+def save(out_dir, name, method, outputs):
+    if out_dir is None:
+        return
+    from PIL import Image
+    for index, image in enumerate(outputs):
+        tiled = np.tile(image, (2, 2, 1))  # 2x2 shows any seam
+        Image.fromarray((tiled * 255 + 0.5).astype(np.uint8)).save(
+            out_dir / f"{name}_{method.replace(' ', '_')}_{index}.png")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--textures", default=",".join(TEXTURES))
+    parser.add_argument("--exemplar", type=int, default=256)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--seeds", type=int, default=2, help="variations per method (diversity)")
+    parser.add_argument("--gram", action="store_true", help="also run the random-CNN Gram loss")
+    parser.add_argument("--fast-steps", type=int, default=0, help="train fast mode with N steps (0: skip)")
+    parser.add_argument("--fast-textures", default=None, help="subset for fast mode")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
+    parser.add_argument("--out", type=Path, default=None, help="folder for PNGs (tiled 2x2)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    size = (args.size, args.size)
+    fast_names = set((args.fast_textures or args.textures).split(","))
+    for name in args.textures.split(","):
+        exemplar = TEXTURES[name](args.exemplar, seed=1)
+        source = to_tensor(exemplar)
+        reps = -(-args.size // args.exemplar)
+        tiled = np.tile(exemplar, (reps, reps, 1))[:args.size, :args.size]
+        rows.append(score(name, "tiled exemplar", [tiled], exemplar, 0.0, 0.0))
+        crops = [offset_tiling(exemplar, args.size, args.exemplar // 2, s) for s in range(args.seeds)]
+        rows.append(score(name, "random-crop tiling", crops, exemplar, 0.0, 0.0))
+        methods = [("swd (quality)", SynthesisSettings())]
+        if args.gram:
+            methods.append(("gram random CNN", SynthesisSettings(loss="gram", steps_coarsest=150,
+                                                                 steps_finest=15)))
+        for method, settings in methods:
+            outputs, walls, cpus = [], [], []
+            for seed in range(args.seeds):
+                tensor, wall, cpu = timed(lambda: synthesize(source, size, seed=seed, settings=settings))
+                outputs.append(to_image(tensor))
+                walls.append(wall)
+                cpus.append(cpu)
+            rows.append(score(name, method, outputs, exemplar, float(np.mean(walls)), float(np.mean(cpus))))
+            save(args.out, name, method, outputs)
+            print(f"{name:8s} {method:18s} {np.mean(walls):6.1f} s wall {np.mean(cpus):6.1f} s cpu", flush=True)
+        if args.fast_steps and name in fast_names:
+            model, train_wall, train_cpu = timed(lambda: train_generator(source, steps=args.fast_steps))
+            outputs, walls, cpus = [], [], []
+            for seed in range(max(args.seeds, 2)):
+                tensor, wall, cpu = timed(lambda: model.sample(size, seed=seed))
+                outputs.append(to_image(tensor))
+                walls.append(wall)
+                cpus.append(cpu)
+            method = f"fast ({args.fast_steps} steps, train {train_wall:.0f} s)"
+            rows.append(score(name, method, outputs, exemplar, float(np.mean(walls)), float(np.mean(cpus))))
+            save(args.out, name, "fast", outputs)
+            print(f"{name:8s} fast: train {train_wall:.1f} s wall, {np.mean(walls):.2f} s/variation", flush=True)
+    load = os.getloadavg()[0]
+    print(f"\n{args.exemplar}^2 exemplar -> {args.size}^2 output, torch threads {args.threads}, "
+          f"load average at end {load:.1f}\n")
+    print("| texture | method | s/variation (wall) | s (process CPU) | rel. patch SWD | Gram dist. | seam | copy | diversity |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['texture']} | {row['method']} | {row['wall']:.2f} | {row['cpu']:.2f} | "
+              f"{row['rel_swd']:.2f} | {row['gram']:.3f} | {row['seam']:.2f} | {row['copy']:.2f} | "
+              f"{row['diversity']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

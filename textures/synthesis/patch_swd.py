@@ -1,0 +1,189 @@
+"""Sliced Wasserstein distance between the patch distributions of two images.
+
+Every random projection of a ``p x p x C`` patch is a convolution with one random
+unit-norm filter, so projecting all patches is a single ``conv2d``. The 1-D optimal
+transport between the projected output and exemplar values is a sort; the loss is the
+squared distance between the sorted output values and the exemplar quantiles.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from imaging.padding import wrap_pad
+
+
+def sort_order(values: torch.Tensor) -> torch.Tensor:
+    """Argsort of each row of `(K,n)` float values -> int64 `(K,n)`.
+
+    On CPU this uses numpy's vectorised sort on 64-bit keys holding the order-preserving
+    integer image of each float32 and its index: several times faster than torch.sort,
+    and sorting is the hot spot of the loss.
+    """
+    if values.device.type != "cpu":
+        return torch.sort(values, dim=1).indices
+    flat = values.detach().float().contiguous().numpy()
+    bits = flat.view(np.int32)
+    ordered = bits ^ ((bits >> 31) & 0x7FFFFFFF)  # float order == signed int order
+    keys = (ordered.astype(np.int64) << 32) | np.arange(flat.shape[1], dtype=np.int64)
+    keys.sort(axis=1)
+    return torch.from_numpy(keys & 0xFFFFFFFF)
+
+
+def sort_rows(values: torch.Tensor) -> torch.Tensor:
+    """Rows of `(K,n)` sorted ascending, differentiable through a gather."""
+    return values.gather(1, sort_order(values).to(values.device))
+
+
+def random_projections(channels: int, patch_size: int, count: int,
+                       generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """Random unit-norm patch directions as conv filters `(count, channels, p, p)`.
+
+    Orthonormal when `count` <= patch dimension, so that one gradient step of the right
+    size moves every patch exactly onto its matched quantile along each direction.
+    """
+    dimension = channels * patch_size * patch_size
+    weights = torch.randn(count, dimension, generator=generator)
+    if count <= dimension:
+        weights = torch.linalg.qr(weights.T).Q.T.contiguous()
+    else:
+        weights = weights / weights.norm(dim=1, keepdim=True)
+    return weights.view(count, channels, patch_size, patch_size).to(device)
+
+
+def project_patches(image: torch.Tensor, projections: torch.Tensor, *, wrap: bool) -> torch.Tensor:
+    """Project every patch of `image` `(1,C,H,W)` onto `projections` `(K,C,p,p)`.
+
+    wrap=True takes patches across the opposite edge (periodic image, H*W patches);
+    wrap=False uses only the patches that fit inside. Returns `(K, patch_count)`.
+    """
+    if wrap:
+        image = wrap_pad(image, projections.shape[-1] // 2)
+    projected = F.conv2d(image, projections)
+    return projected.reshape(projections.shape[0], -1)
+
+
+def valid_patch_mask(ignore: torch.Tensor, patch_size: int) -> torch.Tensor:
+    """Flat bool `(patch_count,)` of inside patches of an exemplar that touch no ignored pixel
+    (or, where that leaves too few, whose centre pixel is not ignored).
+
+    ignore: `(1,1,H,W)` float or bool, nonzero = pixel to ignore (logo, stain).
+    """
+    touched = F.max_pool2d(ignore.float(), patch_size, stride=1).reshape(-1) == 0
+    if int(touched.sum()) >= max(16, touched.numel() // 20):
+        return touched
+    # On coarse levels a dilated mask can swallow everything: fall back to the centres.
+    half = patch_size // 2
+    centres = ignore.float()[..., half:ignore.shape[-2] - half, half:ignore.shape[-1] - half]
+    return centres.reshape(-1) == 0
+
+
+def quantile_targets(sorted_values: torch.Tensor, count: int) -> torch.Tensor:
+    """Values of the sorted rows `(K,N)` at `count` evenly spaced quantiles -> `(K,count)`."""
+    n = sorted_values.shape[1]
+    positions = ((torch.arange(count, device=sorted_values.device) + 0.5) * (n / count)).long()
+    return sorted_values[:, positions.clamp_(max=n - 1)]
+
+
+class PatchSWD:
+    """Sliced Wasserstein loss to one exemplar, with periodically redrawn projections.
+
+    exemplar: `(1,C,H,W)` float (any value range; the synthesis uses standardised
+    channels). ignore: optional `(1,1,H,W)` mask of exemplar pixels whose patches are
+    left out of the target distribution.
+    """
+
+    def __init__(self, exemplar: torch.Tensor, *, patch_size: int = 7, projections: int = 32,
+                 ignore: torch.Tensor | None = None, max_exemplar_patches: int = 32768) -> None:
+        if patch_size % 2 == 0:
+            raise ValueError("patch_size must be odd (centred patches)")
+        self.exemplar = exemplar
+        self.patch_size = patch_size
+        self.count = projections
+        self.keep = None if ignore is None else valid_patch_mask(ignore, patch_size)
+        if self.keep is not None and int(self.keep.sum()) < 16:
+            raise ValueError("mask leaves too few exemplar patches")
+        self.max_exemplar_patches = max_exemplar_patches
+        self.filters: torch.Tensor | None = None
+        self.sorted_exemplar: torch.Tensor | None = None
+
+    def redraw(self, generator: torch.Generator) -> None:
+        """Draw new projection directions and sort the exemplar's projected patches."""
+        self.filters = random_projections(self.exemplar.shape[1], self.patch_size, self.count,
+                                          generator, self.exemplar.device)
+        with torch.no_grad():
+            values = project_patches(self.exemplar, self.filters, wrap=False)
+            if self.keep is not None:
+                values = values[:, self.keep]
+            if values.shape[1] > self.max_exemplar_patches:  # quantiles of a sample suffice
+                chosen = torch.randint(0, values.shape[1], (self.max_exemplar_patches,),
+                                       generator=generator)
+                values = values[:, chosen.to(values.device)]
+            self.sorted_exemplar = sort_rows(values)
+
+    def __call__(self, output: torch.Tensor, *, wrap: bool = True, subset: int | None = None,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        """Loss (scalar) of `output` `(1,C,h,w)`; `subset` patches sampled at random if set.
+
+        Sorting dominates the cost on large outputs, so the fine levels compare a random
+        subset of output patches each step (an unbiased stochastic estimate of the loss).
+        """
+        if self.filters is None:
+            raise RuntimeError("call redraw() first")
+        values = project_patches(output, self.filters, wrap=wrap)
+        if subset is not None and subset < values.shape[1]:
+            chosen = torch.randint(0, values.shape[1], (subset,), generator=generator)
+            values = values[:, chosen.to(values.device)]
+        sorted_output = sort_rows(values)
+        target = quantile_targets(self.sorted_exemplar, sorted_output.shape[1])
+        return F.mse_loss(sorted_output, target)
+
+    def gradient(self, output: torch.Tensor, *, wrap: bool = True, subset: int | None = None,
+                 generator: torch.Generator | None = None) -> tuple[float, torch.Tensor]:
+        """Loss and its gradient w.r.t. `output` `(1,C,h,w)`, without autograd.
+
+        Same value as `__call__`; the backward pass through the projection is one
+        transposed convolution, much cheaper on CPU than autograd's conv backward.
+        """
+        if self.filters is None:
+            raise RuntimeError("call redraw() first")
+        with torch.no_grad():
+            source = output.detach()
+            if wrap:
+                padded_leaf = source.clone().requires_grad_(True)
+                with torch.enable_grad():
+                    padded = wrap_pad(padded_leaf, self.patch_size // 2)
+                values = F.conv2d(padded.detach(), self.filters)
+            else:
+                values = F.conv2d(source, self.filters)
+            grid = values.shape[-2:]
+            values = values.reshape(self.count, -1)
+            chosen = None
+            if subset is not None and subset < values.shape[1]:
+                chosen = torch.randint(0, values.shape[1], (subset,), generator=generator)
+                chosen = chosen.to(values.device)
+                values = values[:, chosen]
+            order = sort_order(values).to(values.device)
+            target = quantile_targets(self.sorted_exemplar, values.shape[1])
+            residual = torch.empty_like(values).scatter_(1, order, values.gather(1, order) - target)
+            loss = float(residual.pow(2).mean())
+            scale = 2.0 / residual.numel()
+            if chosen is not None:
+                full = values.new_zeros(self.count, grid[0] * grid[1])
+                full.index_add_(1, chosen, residual)
+                residual = full
+            grad = F.conv_transpose2d(residual.view(1, self.count, *grid), self.filters) * scale
+        if wrap:  # fold the padding's gradient back across the opposite edges
+            grad = torch.autograd.grad(padded, padded_leaf, grad)[0]
+        return loss, grad
+
+    def step_size(self, output: torch.Tensor) -> float:
+        """Gradient-descent step that moves patches onto their matched quantiles.
+
+        d(mse)/d(value) = 2 (value - target) / (K * n); every pixel sits in p^2 patches,
+        whose votes are averaged, so the full step is K * N / (2 p^2) with N the number
+        of output patches (the same with a random subset: fewer votes, larger weight).
+        """
+        patches = output.shape[-1] * output.shape[-2]
+        return self.count * patches / (2.0 * self.patch_size ** 2)
