@@ -1,0 +1,2 @@
+"""Training data of the super-resolution core: the procedural corpus, the
+degradation model and the LR/HR patch sampler."""

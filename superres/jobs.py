@@ -1,0 +1,193 @@
+"""Job kind `superres.upscale`: upscale assets or whole asset sets x2/x4, map by map with the
+handling each role needs (normals as vectors, colour maps in sRGB, data maps linear)."""
+
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from rest_framework import serializers
+
+from webapp.jobs.registry import InputSpec, JobKind, register
+from webapp.services.assets import DATA_ROLES, unique_name
+
+MAX_OUTPUT_PIXELS = getattr(settings, "SUPERRES_MAX_OUTPUT_PIXELS", 8192 * 8192)
+
+
+class UpscaleParams(serializers.Serializer):
+    scale = serializers.ChoiceField(choices=[2, 4], default=2, help_text="Upscaling factor.")
+    sharpness = serializers.FloatField(default=0.5, min_value=0.0, max_value=1.0,
+                                       help_text="0 = highest fidelity (PSNR model), 1 = sharpest (GAN model).")
+    wrap = serializers.ChoiceField(choices=["auto", "on", "off"], default="auto",
+                                   help_text="Treat inputs as tileable; auto: when the input tiles seamlessly.")
+    model = serializers.ChoiceField(choices=["builtin", "project"], default="builtin",
+                                    help_text="builtin: the shipped model; project: this project's newest "
+                                              "fine-tuned model for the scale (see superres.finetune).")
+
+
+def sr_role(asset_role: str) -> str:
+    """How `superres.upscale.upscale` should treat a map of this asset role."""
+    if asset_role == "normal":
+        return "normal"
+    return "linear" if asset_role in DATA_ROLES else "color"
+
+
+def _sources(inputs):
+    assets = [a for group in inputs.values() for a in group if a.role not in ("thumbnail", "preview")]
+    return list({a.pk: a for a in assets}.values())
+
+
+def project_model(project_id, scale):
+    from superres.models import ProjectModel
+
+    return ProjectModel.objects.filter(project_id=project_id, scale=scale).first()
+
+
+def check_upscale(inputs, params):
+    sources = _sources(inputs)
+    if not sources:
+        raise serializers.ValidationError({"inputs": "Give at least one asset or asset set to upscale."})
+    if params["model"] == "project" and project_model(sources[0].asset_set.project_id, params["scale"]) is None:
+        raise serializers.ValidationError({"params.model": (
+            f"This project has no fine-tuned x{params['scale']} model yet; run a superres.finetune job first.")})
+    scale = params["scale"]
+    for asset in sources:
+        if asset.width * asset.height * scale * scale > MAX_OUTPUT_PIXELS:
+            raise serializers.ValidationError({"params.scale": (
+                f"{asset.name} would become {asset.width * scale}x{asset.height * scale} pixels, over the limit "
+                f"of {MAX_OUTPUT_PIXELS} output pixels.")})
+
+
+def run_upscale(ctx) -> None:
+    from superres.upscale import SuperResInputError, looks_tileable, upscale
+    from webapp.jobs.runtime import JobInputError
+
+    sources = _sources(ctx.inputs)
+    scale, sharpness = ctx.params["scale"], ctx.params["sharpness"]
+    first_set = sources[0].asset_set
+    ctx.outputs.name = f"{first_set.name} x{scale}"
+    ctx.outputs.kind = "upscale"
+    ctx.outputs.tags = list(first_set.tags)
+    reports, taken = [], set()
+    model_path = None
+    if ctx.params.get("model") == "project":
+        model = project_model(ctx.job.project_id, scale)
+        if model is None:
+            raise JobInputError(f"This project has no fine-tuned x{scale} model.")
+        model_path = ctx.staging_dir / "model.pt"
+        _copy_from_storage(model.file.name, model_path)
+    for index, asset in enumerate(sources):
+        def progress(fraction, stage, index=index, asset=asset):
+            ctx.progress((index + fraction) / len(sources), f"{asset.name} ({index + 1}/{len(sources)}): {stage}")
+
+        progress(0.0, "reading")
+        image = ctx.read_input(asset)
+        wrap = {"on": True, "off": False}.get(ctx.params["wrap"])
+        if wrap is None:
+            wrap = looks_tileable(image.pixels)
+        try:
+            pixels, report = upscale(image.pixels, scale=scale, sharpness=sharpness, wrap=wrap,
+                                     role=sr_role(asset.role), colour_space=asset.colour_space,
+                                     max_output_pixels=MAX_OUTPUT_PIXELS, progress=progress,
+                                     model_path=model_path)
+        except SuperResInputError as exc:
+            raise JobInputError(f"{asset.name}: {exc}") from exc
+        stem = PurePosixPath(asset.name).stem
+        extension = "exr" if image.bit_depth == "32f" else "png"
+        ctx.add_output(unique_name(taken, stem, extension), asset.role, pixels=pixels, colour_space=asset.colour_space,
+                       bit_depth=image.bit_depth, source=asset, metadata={"upscale": report})
+        reports.append({"asset": str(asset.pk), **report})
+    ctx.result = {"upscaled": reports}
+
+
+
+def _copy_from_storage(name, path):
+    import shutil
+
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(name, "rb") as src, open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1024 * 1024)
+
+
+class FinetuneParams(serializers.Serializer):
+    scale = serializers.ChoiceField(choices=[2, 4], default=4)
+    steps = serializers.IntegerField(default=300, min_value=10, max_value=20000,
+                                     help_text="Training steps (batches of 8 patches).")
+    name = serializers.CharField(max_length=200, required=False, default="")
+
+
+# Mirrors superres.training.finetune (MIN_IMAGES, LR_PATCH), which imports torch: the web
+# process checks requests without it. tests/superres/test_sr_job_kinds.py keeps them equal.
+FINETUNE_MIN_IMAGES = 2
+FINETUNE_MIN_SIDE = {2: 64, 4: 96}
+
+
+def check_finetune(inputs, params):
+    side = FINETUNE_MIN_SIDE[params["scale"]]
+    usable = [a for a in _sources(inputs) if min(a.width, a.height) >= side]
+    if len(usable) < FINETUNE_MIN_IMAGES:
+        raise serializers.ValidationError({"inputs": (
+            f"Fine-tuning x{params['scale']} needs at least {FINETUNE_MIN_IMAGES} high-resolution images of at least "
+            f"{side}x{side} pixels; {len(usable)} of the inputs qualify.")})
+
+
+def run_finetune(ctx) -> None:
+    from superres.models import ProjectModel
+    from superres.training.finetune import finetune
+    from superres.upscale import SuperResInputError
+    from webapp.jobs.runtime import JobInputError
+    from webapp.services.assets import sha256_of
+
+    sources = _sources(ctx.inputs)
+    out_path = ctx.staging_dir / "finetuned.pt"
+    try:
+        _, report = finetune([ctx.input_path(a) for a in sources], scale=ctx.params["scale"],
+                             steps=ctx.params["steps"], out_path=out_path,
+                             progress=lambda fraction, stage: ctx.progress(fraction, stage))
+    except SuperResInputError as exc:
+        raise JobInputError(str(exc)) from exc
+    ctx.result = {"finetune": report}
+
+    def save_model(job, stored):
+        from django.core.files import File
+
+        digest, size = sha256_of(out_path)
+        model = ProjectModel(project_id=job.project_id, scale=ctx.params["scale"], job=job, report=report,
+                             name=ctx.params["name"] or f"Fine-tuned x{ctx.params['scale']}",
+                             byte_size=size, sha256=digest)
+        with open(out_path, "rb") as handle:
+            model.file.save("model.pt", File(handle), save=False)
+        stored.append(model.file.name)
+        model.save()
+        ctx.result["model"] = str(model.id)
+
+    ctx.commit_steps.append(save_model)
+
+
+FINETUNE = register(JobKind(
+    name="superres.finetune",
+    title="Fine-tune the upscaler on this project",
+    params=FinetuneParams,
+    runner="superres.jobs:run_finetune",
+    inputs={"assets": InputSpec("asset", many=True, required=False, help="High-resolution textures."),
+            "sets": InputSpec("set", many=True, required=False, help="Sets of high-resolution textures.")},
+    queue="gpu",
+    time_limit_s=4 * 3600,
+    max_attempts=2,
+    output_kind="upscale",
+    check=check_finetune,
+))
+
+
+UPSCALE = register(JobKind(
+    name="superres.upscale",
+    title="Upscale",
+    params=UpscaleParams,
+    runner="superres.jobs:run_upscale",
+    inputs={"assets": InputSpec("asset", many=True, required=False, help="Images or maps to upscale."),
+            "sets": InputSpec("set", many=True, required=False, help="Asset sets to upscale, map by map.")},
+    queue="gpu",
+    time_limit_s=3600,
+    max_attempts=2,
+    output_kind="upscale",
+    check=check_upscale,
+))

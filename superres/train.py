@@ -1,0 +1,119 @@
+"""Train the x2 / x4 generators: PSNR stage, then GAN stage.
+
+    python -m superres.train --scale 4 --psnr-minutes 40 --gan-minutes 20
+
+writes `x4_psnr.pt` and `x4_gan.pt` (fp16) to `--out-dir` (default
+`superres/weights/`), checkpoints and a JSON-lines log of losses and
+validation PSNR to `--work-dir`. The budget flags (`--*-minutes`,
+`--*-steps`) are the only thing to change for a longer GPU run; CUDA is used
+when available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from superres.data.corpus import build_corpus, load_hr_images
+from superres.data.degrade import bicubic_downscale
+from superres.data.pairs import PairSampler
+from superres.data.procedural import make_texture
+from superres.nets.generator import RRDBNet
+from superres.training.checkpoints import (export_weights, generator_from_state, load_weights_file,
+                                           save_checkpoint)
+from superres.training.loop import Budget, StageConfig, train_stage
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+VALIDATION_SEED = 500_000  # between the training seeds and the held-out benchmark seeds
+LR_PATCH = {2: 32, 4: 24}
+
+
+def validation_pairs(scale: int, count: int = 6, size: int = 128) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Clean bicubic pairs `(1,3,size/s,size/s)`, `(1,3,size,size)` from unseen seeds."""
+    pairs = []
+    for i in range(count):
+        high = make_texture(VALIDATION_SEED + i, size)[1]
+        low = bicubic_downscale(high, scale)
+        to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None]
+        pairs.append((to_t(low), to_t(high)))
+    return pairs
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scale", type=int, choices=(2, 4), required=True)
+    p.add_argument("--psnr-minutes", type=float, default=None, help="time budget of the PSNR stage")
+    p.add_argument("--psnr-steps", type=int, default=None, help="step budget of the PSNR stage")
+    p.add_argument("--gan-minutes", type=float, default=None, help="time budget of the GAN stage")
+    p.add_argument("--gan-steps", type=int, default=None, help="step budget of the GAN stage")
+    p.add_argument("--skip-psnr", action="store_true", help="start the GAN stage from existing PSNR weights")
+    p.add_argument("--out-dir", default=str(WEIGHTS_DIR))
+    p.add_argument("--work-dir", default=None, help="checkpoints and log (default /tmp/superres_runs/xS)")
+    p.add_argument("--corpus-count", type=int, default=400)
+    p.add_argument("--corpus-size", type=int, default=256)
+    p.add_argument("--hr-dir", action="append", default=[], help="extra HR images (repeatable)")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--lr-patch", type=int, default=None)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--gan-lr", type=float, default=5e-5)
+    p.add_argument("--features", type=int, default=32)
+    p.add_argument("--growth", type=int, default=16)
+    p.add_argument("--blocks", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(args.threads)
+    torch.manual_seed(args.seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    work = Path(args.work_dir or f"/tmp/superres_runs/x{args.scale}")
+    work.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out_dir)
+    log_path = work / "log.jsonl"
+
+    started = time.time()
+    images = build_corpus(args.corpus_count, args.corpus_size)
+    for directory in args.hr_dir:
+        files = sorted(p for p in Path(directory).iterdir() if p.is_file())
+        images += load_hr_images(files)
+    sampler = PairSampler(images, args.scale, args.lr_patch or LR_PATCH[args.scale], seed=args.seed)
+    val = validation_pairs(args.scale)
+    print(f"corpus: {len(images)} images in {time.time() - started:.0f}s, device {device}", flush=True)
+
+    psnr_path, gan_path = out / f"x{args.scale}_psnr.pt", out / f"x{args.scale}_gan.pt"
+    meta = {"command": "python -m superres.train " + " ".join(argv or __import__("sys").argv[1:])}
+    if args.skip_psnr:
+        generator = generator_from_state(load_weights_file(psnr_path)).train()
+    else:
+        generator = RRDBNet(args.scale, args.features, args.growth, args.blocks)
+        result = train_stage(
+            "psnr", generator, sampler, Budget(args.psnr_minutes, args.psnr_steps),
+            StageConfig(batch=args.batch, lr=args.lr, hfen_weight=2.0), val_pairs=val, log_path=log_path, device=device,
+            checkpoint=lambda state: save_checkpoint(work / "psnr_checkpoint.pt", **state))
+        export_weights(generator, psnr_path, {**meta, **result})
+        print("psnr stage:", json.dumps(result), flush=True)
+
+    if args.gan_minutes is None and args.gan_steps is None:
+        return
+    gan_config = StageConfig(batch=args.batch, lr=args.gan_lr, lr_floor=0.2, l1_weight=0.5, hfen_weight=5.0,
+                             perceptual_weight=0.1, gan_weight=0.01)
+    result = train_stage(
+        "gan", generator, sampler, Budget(args.gan_minutes, args.gan_steps), gan_config,
+        val_pairs=val, log_path=log_path, device=device,
+        checkpoint=lambda state: save_checkpoint(work / "gan_checkpoint.pt", **state))
+    export_weights(generator, gan_path, {**meta, **result})
+    print("gan stage:", json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

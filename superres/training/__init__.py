@@ -1,0 +1,1 @@
+"""Training of the super-resolution generator: PSNR stage, GAN stage, fine-tuning."""

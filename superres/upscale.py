@@ -1,0 +1,284 @@
+"""Upscaling with the shipped (or a project's fine-tuned) generator.
+
+Entry point for the job runner: `upscale(pixels, scale=..., ...)` -> `(pixels, report)`.
+- Tiled (`imaging.tiling.tiled_apply`): memory is bounded by the tile size, tiles
+  overlap and are blended, so a 1024^2 -> 4096^2 x4 job fits in well under 4 GB.
+- `wrap=True` takes tile context across the opposite edge: a tileable texture
+  stays tileable after upscaling.
+- Alpha is upscaled on its own (as a grey image) and kept; grey and grey+alpha
+  come back with their channel count; uint8/uint16/float32 keep their dtype.
+- `role="normal"`: the map is decoded to vectors, upscaled as a whole and every
+  vector re-normalised to unit length before re-encoding.
+- `sharpness` in [0,1] interpolates the PSNR and GAN weights (ESRGAN network
+  interpolation): 0 = most faithful, 1 = sharpest.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from superres.nets.generator import RRDBNet
+from superres.training.checkpoints import load_weights_file
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+SCALES = (2, 4)
+ROLES = ("color", "linear", "normal")
+DEFAULT_MAX_OUTPUT_PIXELS = 8192 * 8192
+# tiled_apply gives the outer quarter of each overlap zero weight and cross-fades
+# the middle half. The generator's receptive field is ~36 LR px, but its
+# 0.2-scaled residuals make influence beyond ~10 px negligible, so 40 px of
+# overlap (10 px of hard context) keeps tiles seamless at ~30% extra compute.
+DEFAULT_TILE, DEFAULT_OVERLAP = 320, 40
+
+Progress = Callable[[float, str], None]
+
+
+class SuperResInputError(ValueError):
+    """Bad upscale / fine-tune request; the message is shown to the user."""
+
+
+def shipped_weights_path(scale: int, kind: str, weights_dir: str | os.PathLike | None = None) -> Path:
+    return Path(weights_dir or WEIGHTS_DIR) / f"x{scale}_{kind}.pt"
+
+
+def _interpolate(psnr_state: dict, gan_state: dict, sharpness: float) -> dict:
+    return {k: (1 - sharpness) * psnr_state[k].float() + sharpness * gan_state[k].float() for k in psnr_state}
+
+
+def load_generator(scale: int, sharpness: float = 0.0, model_path: str | os.PathLike | None = None,
+                   device: str | torch.device = "cpu", weights_dir: str | os.PathLike | None = None) -> RRDBNet:
+    """Generator for `scale` with weights `(1-sharpness)*PSNR + sharpness*GAN`.
+
+    `model_path`: a project model written by `superres.training.finetune`; it
+    holds a fine-tuned PSNR state and optionally a GAN state; without a GAN state
+    the shipped GAN-minus-PSNR difference is added (same direction of sharpening).
+    `weights_dir`: where the built-in x{scale}_psnr.pt / _gan.pt live (default: shipped).
+    """
+    if scale not in SCALES:
+        raise SuperResInputError(f"scale must be 2 or 4, got {scale}")
+    if not 0.0 <= sharpness <= 1.0:
+        raise SuperResInputError(f"sharpness must be between 0 and 1, got {sharpness}")
+    psnr_payload = load_weights_file(shipped_weights_path(scale, "psnr", weights_dir))
+    state = psnr_payload["state_dict"]
+    gan_state = None
+    if sharpness > 0:
+        gan_state = load_weights_file(shipped_weights_path(scale, "gan", weights_dir))["state_dict"]
+    config = psnr_payload["config"]
+    if model_path is not None:
+        project = load_weights_file(model_path)
+        if project["config"]["scale"] != scale:
+            raise SuperResInputError(f"the project model is for x{project['config']['scale']}, not x{scale}")
+        config = project["config"]
+        if gan_state is not None:
+            if "gan_state_dict" in project:
+                gan_state = project["gan_state_dict"]
+            else:
+                gan_state = {k: project["state_dict"][k].float() + gan_state[k].float() - state[k].float()
+                             for k in state}
+        state = project["state_dict"]
+    if gan_state is not None:
+        state = _interpolate(state, gan_state, sharpness)
+    generator = RRDBNet(**config)
+    generator.load_state_dict({k: v.float() for k, v in state.items()})
+    return generator.to(device).eval()
+
+
+def looks_tileable(pixels: np.ndarray) -> bool:
+    """Heuristic for the wrap default: the jump across opposite edges is no
+    larger than a typical jump between neighbouring interior rows/columns."""
+    x = pixels.astype(np.float32)
+    if x.ndim == 2:
+        x = x[..., None]
+    if min(x.shape[:2]) < 8:
+        return False
+    inner = 0.5 * (np.abs(np.diff(x, axis=0)).mean() + np.abs(np.diff(x, axis=1)).mean())
+    seam = 0.5 * (np.abs(x[0] - x[-1]).mean() + np.abs(x[:, 0] - x[:, -1]).mean())
+    return bool(seam <= 1.5 * inner + 1e-6)
+
+
+def _bit_depth(pixels: np.ndarray) -> str:
+    if pixels.dtype == np.uint8:
+        return "8"
+    if pixels.dtype == np.uint16:
+        return "16"
+    if pixels.dtype == np.float32:
+        return "32f"
+    raise SuperResInputError(f"unsupported pixel type {pixels.dtype}: use 8-bit, 16-bit or float32 images")
+
+
+class _TileProgress:
+    """Counts tile calls and reports them; exceptions (cancel) propagate."""
+
+    def __init__(self, progress: Progress | None, total: int, start: float, span: float, label: str):
+        self.progress, self.total, self.start, self.span, self.label = progress, max(total, 1), start, span, label
+        self.done = 0
+
+    def tick(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            fraction = min(self.done / self.total, 1.0)
+            self.progress(self.start + self.span * fraction, f"{self.label}: tile {min(self.done, self.total)}/{self.total}")
+
+
+def _run_network(generator: RRDBNet, rgb: np.ndarray, *, wrap: bool, tile: int, overlap: int,
+                 ticker: _TileProgress, device) -> np.ndarray:
+    """(H,W,3) float32 in [0,1] -> (H*s,W*s,3) float32 in [0,1], tiled."""
+    from imaging.tiling import tiled_apply
+
+    def apply_tile(lr_tile: torch.Tensor) -> torch.Tensor:
+        ticker.tick()
+        with torch.no_grad():
+            return generator(lr_tile.to(device)).clamp(0, 1).float().cpu()
+
+    image = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
+    out = tiled_apply(image, apply_tile, tile=tile, overlap=overlap, scale=generator.scale, wrap=wrap)
+    return out[0].permute(1, 2, 0).clamp(0, 1).numpy()
+
+
+def _tile_count(height: int, width: int, tile: int, overlap: int) -> int:
+    """Tiles `tiled_apply` cuts: it pads by `overlap` and steps by at most `tile - overlap`."""
+    def along(length: int) -> int:
+        padded = length + 2 * overlap
+        return 1 if padded <= tile else math.ceil((padded - overlap) / (tile - overlap))
+
+    return along(height) * along(width)
+
+
+def upscale(
+    pixels: np.ndarray,
+    *,
+    scale: int,
+    sharpness: float = 0.0,
+    wrap: bool = False,
+    role: str = "color",
+    colour_space: str = "srgb",
+    model_path: str | os.PathLike | None = None,
+    tile: int = DEFAULT_TILE,
+    overlap: int = DEFAULT_OVERLAP,
+    max_output_pixels: int = DEFAULT_MAX_OUTPUT_PIXELS,
+    progress: Progress | None = None,
+    generator: RRDBNet | None = None,
+) -> tuple[np.ndarray, dict]:
+    """Upscale one image or map.
+
+    pixels: `(H,W)` or `(H,W,C)`, C in 1..4 (grey, grey+alpha, RGB, RGBA), uint8,
+    uint16 or float32 (float: [0,1] unless `colour_space="linear"`, where HDR
+    values above 1 are kept by scaling to the peak). role: "color" (sRGB
+    albedo, photos), "linear" (roughness, height, masks: upscaled as grey data)
+    or "normal" (tangent-space normal map encoded as 0.5*n+0.5).
+    Returns `((H*scale,W*scale[,C]) same dtype, report dict)`.
+    """
+    started = time.perf_counter()
+    if not isinstance(pixels, np.ndarray):
+        raise SuperResInputError("the image must be a pixel array")
+    if scale not in SCALES:
+        raise SuperResInputError(f"scale must be 2 or 4, got {scale}")
+    if role not in ROLES:
+        raise SuperResInputError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if colour_space not in ("srgb", "linear"):
+        raise SuperResInputError(f"colour space must be 'srgb' or 'linear', got {colour_space!r}")
+    if overlap < 0 or tile <= 2 * overlap:
+        raise SuperResInputError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
+    squeeze = pixels.ndim == 2
+    image = pixels[..., None] if squeeze else pixels
+    if image.ndim != 3 or not 1 <= image.shape[2] <= 4 or min(image.shape[:2]) < 1:
+        raise SuperResInputError("the image must be (height, width) or (height, width, 1..4 channels)")
+    height, width, channels = image.shape
+    if height * width * scale * scale > max_output_pixels:
+        raise SuperResInputError(
+            f"the output would be {width * scale}x{height * scale} pixels, over the limit of "
+            f"{max_output_pixels} pixels")
+    if role == "normal" and channels not in (3, 4):
+        raise SuperResInputError("a normal map needs RGB channels")
+    bit_depth = _bit_depth(image)
+    from imaging.io import from_float32, to_float32
+
+    values = to_float32(image)
+    if not np.isfinite(values).all():
+        raise SuperResInputError("the image contains NaN or infinite values")
+    colour_channels = 3 if channels >= 3 else 1
+    colour, alpha = values[..., :colour_channels], values[..., colour_channels:]
+
+    peak = 1.0
+    if bit_depth == "32f":
+        peak = max(float(colour.max()), 1.0)
+        colour = np.clip(colour / peak, 0, None)
+    if colour_space == "linear" and role == "color":
+        from imaging.color import linear_to_srgb
+
+        colour = np.asarray(linear_to_srgb(colour), np.float32)  # the network sees sRGB-encoded values
+    if role == "normal":
+        colour = np.clip(colour, 0, 1)
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if generator is None:
+        generator = load_generator(scale, sharpness, model_path, device)
+    else:
+        generator = generator.to(device).eval()
+    if generator.scale != scale:
+        raise SuperResInputError(f"the model is x{generator.scale}, not x{scale}")
+
+    alpha_constant = alpha.shape[-1] == 0 or float(alpha.max() - alpha.min()) == 0.0
+    passes = 1 + (0 if alpha_constant else 1)
+    per_pass = _tile_count(height, width, tile, overlap)
+    ticks = [_TileProgress(progress, per_pass, i / passes, 1 / passes, name)
+             for i, name in enumerate(["colour", "alpha"][:passes])]
+
+    rgb_in = colour if colour_channels == 3 else np.repeat(colour, 3, axis=2)
+    rgb_out = _run_network(generator, rgb_in, wrap=wrap, tile=tile, overlap=overlap, ticker=ticks[0], device=device)
+    colour_out = rgb_out if colour_channels == 3 else rgb_out.mean(axis=2, keepdims=True)
+
+    if role == "normal":
+        vectors = colour_out * 2.0 - 1.0
+        length = np.linalg.norm(vectors, axis=2, keepdims=True)
+        # A zero vector (never in a valid map) falls back to "straight up".
+        vectors = np.where(length > 1e-6, vectors / np.maximum(length, 1e-6), np.array([0, 0, 1], np.float32))
+        colour_out = vectors * 0.5 + 0.5
+    if colour_space == "linear" and role == "color":
+        from imaging.color import srgb_to_linear
+
+        colour_out = np.asarray(srgb_to_linear(colour_out), np.float32)
+    colour_out = colour_out * peak
+
+    parts = [colour_out]
+    if alpha.shape[-1]:
+        if alpha_constant:
+            parts.append(np.full(colour_out.shape[:2] + (1,), float(alpha.flat[0]), np.float32))
+        else:
+            grey = np.repeat(alpha, 3, axis=2)
+            alpha_out = _run_network(generator, grey, wrap=wrap, tile=tile, overlap=overlap, ticker=ticks[1],
+                                     device=device)
+            parts.append(alpha_out.mean(axis=2, keepdims=True))
+    result = np.concatenate(parts, axis=2) if len(parts) > 1 else parts[0]
+    result = from_float32(result.astype(np.float32, copy=False), bit_depth)
+    if squeeze:
+        result = result[..., 0]
+    if progress is not None:
+        progress(1.0, "done")
+    elapsed = time.perf_counter() - started
+    report = {
+        "scale": scale, "sharpness": sharpness, "wrap": wrap, "role": role, "bit_depth": bit_depth,
+        "input_size": [width, height], "output_size": [width * scale, height * scale], "channels": channels,
+        "alpha_upscaled": not alpha_constant, "model": str(model_path) if model_path else "built-in",
+        "seconds": round(elapsed, 3),
+        "output_megapixels_per_second": round(width * height * scale * scale / 1e6 / max(elapsed, 1e-9), 3),
+    }
+    return result, report
+
+
+def upscale_file(src, dst, **options) -> dict:
+    """Read `src` with `imaging.io`, upscale, write `dst` (PNG keeps 8/16 bit, EXR float)."""
+    from imaging.io import read_image, write_image
+
+    image = read_image(src)
+    options.setdefault("colour_space", image.colour_space)
+    result, report = upscale(image.pixels, **options)
+    write_image(dst, result)
+    return report

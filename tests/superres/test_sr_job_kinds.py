@@ -1,0 +1,110 @@
+"""The superres.upscale and superres.finetune job kinds through the API and the job service."""
+
+import numpy as np
+import pytest
+
+from tests.images import png_bytes
+from webapp.models import Job
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def uploaded(upload, api_for, alice, project):
+    def post(files, roles, **fields):
+        response = upload(api_for(alice), project, files, roles=roles, previews="false", **fields)
+        assert response.status_code == 201, response.content
+        return response.json()
+
+    return post
+
+
+def create(api, project, kind, params, inputs):
+    return api.post(f"/api/v1/projects/{project.id}/jobs", {"kind": kind, "params": params, "inputs": inputs},
+                    format="json")
+
+
+def normal_png(size=24):
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    slopes = rng.normal(0, 0.3, (size, size, 2))
+    vectors = np.concatenate([slopes, np.ones((size, size, 1))], axis=2)
+    vectors /= np.linalg.norm(vectors, axis=2, keepdims=True)
+    out = io.BytesIO()
+    Image.fromarray(np.round((vectors * 0.5 + 0.5) * 255).astype(np.uint8)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_upscale_job_keeps_formats_and_renormalises_normals(api_for, alice, project, uploaded, run_queued_jobs):
+    from imaging.io import read_image
+
+    body = uploaded([("albedo.png", png_bytes(24, 16, 3)), ("h.png", png_bytes(20, 20, 1, np.uint16)),
+                     ("n.png", normal_png())], ["albedo", "height", "normal"])
+    response = create(api_for(alice), project, "superres.upscale", {"scale": 2, "sharpness": 0.3},
+                      {"sets": [body["set"]["id"]]})
+    assert response.status_code == 202, response.content
+    assert run_queued_jobs() == ["succeeded"]
+    job = Job.objects.get(pk=response.json()["id"])
+    assets = {a.role: a for a in job.output_set.assets.all()}
+    assert job.output_set.kind == "upscale" and set(assets) == {"albedo", "height", "normal"}
+    assert (assets["albedo"].width, assets["albedo"].height, assets["albedo"].bit_depth) == (48, 32, "8")
+    assert (assets["height"].width, assets["height"].bit_depth, assets["height"].channels) == (40, "16", 1)
+    assert assets["height"].colour_space == "linear"
+    normal = read_image(assets["normal"].file.path).pixels.astype(np.float32) / 255 * 2 - 1
+    lengths = np.linalg.norm(normal, axis=2)
+    assert np.abs(lengths - 1).max() < 0.02  # unit vectors up to 8-bit quantisation
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"scale": 3}, "params.scale"),
+    ({"sharpness": 1.5}, "params.sharpness"),
+    ({"model": "project"}, "params.model"),
+])
+def test_bad_upscale_requests_are_refused(api_for, alice, project, uploaded, params, field):
+    body = uploaded([("a.png", png_bytes())], ["albedo"])
+    response = create(api_for(alice), project, "superres.upscale", params, {"assets": [body["assets"][0]["id"]]})
+    assert response.status_code == 400 and response.json()["error"]["field"] == field
+    assert Job.objects.count() == 0
+
+
+def test_output_size_limit(api_for, alice, project, uploaded, monkeypatch):
+    from superres import jobs
+
+    monkeypatch.setattr(jobs, "MAX_OUTPUT_PIXELS", 100 * 100)
+    body = uploaded([("a.png", png_bytes(64, 48))], ["albedo"])
+    response = create(api_for(alice), project, "superres.upscale", {"scale": 4}, {"assets": [body["assets"][0]["id"]]})
+    assert response.status_code == 400 and "over the limit" in response.json()["error"]["message"]
+
+
+def test_finetune_needs_enough_high_resolution_images(api_for, alice, project, uploaded):
+    body = uploaded([("a.png", png_bytes(256, 256)), ("b.png", png_bytes(64, 64))], ["texture", "texture"])
+    response = create(api_for(alice), project, "superres.finetune", {"scale": 4}, {"sets": [body["set"]["id"]]})
+    assert response.status_code == 400
+    assert "at least 2 high-resolution images of at least 96x96" in response.json()["error"]["message"]
+
+
+def test_finetune_limits_mirror_the_training_module():
+    from superres import jobs
+    from superres.training import finetune
+
+    assert jobs.FINETUNE_MIN_IMAGES == finetune.MIN_IMAGES
+    assert jobs.FINETUNE_MIN_SIDE == {s: p * s for s, p in finetune.LR_PATCH.items()}
+
+
+def test_finetune_job_stores_a_project_model_used_by_upscale(api_for, alice, project, uploaded, run_queued_jobs):
+    from superres.models import ProjectModel
+
+    body = uploaded([("a.png", png_bytes(128, 128, seed=1)), ("b.png", png_bytes(128, 128, seed=2))],
+                    ["texture", "texture"])
+    api = api_for(alice)
+    tune = create(api, project, "superres.finetune", {"scale": 2, "steps": 10}, {"sets": [body["set"]["id"]]})
+    assert tune.status_code == 202, tune.content
+    assert run_queued_jobs() == ["succeeded"]
+    model = ProjectModel.objects.get(project=project)
+    assert model.scale == 2 and model.byte_size > 0
+    assert Job.objects.get(pk=tune.json()["id"]).result["model"] == str(model.id)
+    up = create(api, project, "superres.upscale", {"scale": 2, "model": "project"}, {"assets": [body["assets"][0]["id"]]})
+    assert up.status_code == 202 and run_queued_jobs() == ["succeeded"]

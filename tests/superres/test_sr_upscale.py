@@ -1,0 +1,126 @@
+import numpy as np
+import pytest
+import torch
+
+from superres.nets.generator import RRDBNet
+from superres.upscale import SuperResInputError, looks_tileable, upscale
+
+
+@pytest.fixture(scope="module")
+def tiny_generator():
+    # A small random-weight network: tiling, wrap and format handling do not
+    # depend on trained weights, and this keeps the tests fast.
+    torch.manual_seed(0)
+    generator = RRDBNet(2, features=8, growth=4, blocks=1).eval()
+    with torch.no_grad():
+        generator.reconstruct[-1].weight.mul_(20)  # make the residual visible
+    return generator
+
+
+def _texture(size=48, seed=5, kind="rendered"):
+    from superres.data.procedural import make_texture
+
+    return make_texture(seed, size, kind)[1]
+
+
+def test_tiled_equals_untiled(tiny_generator):
+    image = _texture(64)
+    tiled, _ = upscale(image, scale=2, generator=tiny_generator, tile=48, overlap=20)
+    # one tile covering the padded image: the same padding, no blending
+    whole, _ = upscale(image, scale=2, generator=tiny_generator, tile=200, overlap=20)
+    assert tiled.shape == (128, 128, 3) and tiled.dtype == np.float32
+    assert np.abs(tiled - whole).max() < 2e-3
+    with torch.no_grad():
+        direct = tiny_generator(torch.from_numpy(image).permute(2, 0, 1)[None]).clamp(0, 1)[0].permute(1, 2, 0).numpy()
+    inner = (slice(40, -40), slice(40, -40))  # away from the border, where padding differs
+    assert np.abs(tiled[inner] - direct[inner]).max() < 2e-3
+
+
+def test_wrap_mode_commutes_with_circular_shift(tiny_generator):
+    """With wrap the result of a rolled texture is the rolled result: no edge is special,
+    so the upscaled texture tiles seamlessly."""
+    image = _texture(32, kind="noise")
+    shift = 9
+    out, _ = upscale(image, scale=2, generator=tiny_generator, wrap=True, tile=40, overlap=16)
+    rolled_out, _ = upscale(np.roll(image, (shift, shift), (0, 1)), scale=2, generator=tiny_generator,
+                            wrap=True, tile=40, overlap=16)
+    assert np.abs(np.roll(out, (2 * shift, 2 * shift), (0, 1)) - rolled_out).max() < 2e-3
+    no_wrap, _ = upscale(image, scale=2, generator=tiny_generator, wrap=False, tile=40, overlap=16)
+    seam = lambda x: np.abs(x[0] - x[-1]).mean() + np.abs(x[:, 0] - x[:, -1]).mean()
+    assert seam(out) <= seam(no_wrap)
+
+
+def test_rgba_uint8_keeps_alpha_and_format(tiny_generator):
+    rgb = (_texture(24) * 255).astype(np.uint8)
+    alpha = np.zeros((24, 24, 1), np.uint8)
+    alpha[6:18, 6:18] = 255
+    out, report = upscale(np.concatenate([rgb, alpha], 2), scale=2, generator=tiny_generator, tile=24, overlap=8)
+    assert out.shape == (48, 48, 4) and out.dtype == np.uint8
+    assert report["alpha_upscaled"]
+    assert out[20:28, 20:28, 3].min() > 200 and out[:6, :6, 3].max() < 50
+    opaque = np.concatenate([rgb, np.full((24, 24, 1), 255, np.uint8)], 2)
+    out_opaque, _ = upscale(opaque, scale=2, generator=tiny_generator)
+    assert (out_opaque[..., 3] == 255).all()
+
+
+def test_16_bit_and_grey_are_preserved(tiny_generator):
+    ramp = np.linspace(0, 65535, 32 * 32).reshape(32, 32).astype(np.uint16)
+    out, report = upscale(ramp, scale=2, generator=tiny_generator)
+    assert out.shape == (64, 64) and out.dtype == np.uint16 and report["bit_depth"] == "16"
+    assert len(np.unique(out)) > 256  # finer than 8-bit levels survive
+    grey_alpha = np.stack([ramp, np.full_like(ramp, 30000)], -1)
+    out2, _ = upscale(grey_alpha, scale=2, generator=tiny_generator)
+    assert out2.shape == (64, 64, 2) and (out2[..., 1] == 30000).all()
+
+
+def test_normal_map_comes_out_unit_length(tiny_generator):
+    yy, xx = np.mgrid[0:32, 0:32] / 32.0
+    normals = np.stack([np.sin(6 * xx) * 0.5, np.cos(5 * yy) * 0.5, np.ones_like(xx)], -1)
+    normals /= np.linalg.norm(normals, axis=-1, keepdims=True)
+    encoded = (normals * 0.5 + 0.5).astype(np.float32)
+    out, _ = upscale(encoded, scale=2, role="normal", generator=tiny_generator)
+    lengths = np.linalg.norm(out * 2 - 1, axis=-1)
+    assert np.abs(lengths - 1).max() < 1e-4
+
+
+def test_linear_float_hdr_keeps_range(tiny_generator):
+    hdr = _texture(16) * 4.0
+    out, _ = upscale(hdr, scale=2, colour_space="linear", generator=tiny_generator)
+    assert out.dtype == np.float32 and out.max() > 2.0
+
+
+def test_bad_requests_raise_user_errors(tiny_generator):
+    image = np.zeros((8, 8, 3), np.uint8)
+    with pytest.raises(SuperResInputError, match="scale"):
+        upscale(image, scale=3)
+    with pytest.raises(SuperResInputError, match="limit"):
+        upscale(image, scale=2, max_output_pixels=100)
+    with pytest.raises(SuperResInputError):
+        upscale(np.zeros((8, 8, 3), np.int32), scale=2, generator=tiny_generator)
+    with pytest.raises(SuperResInputError, match="normal"):
+        upscale(np.zeros((8, 8), np.uint8), scale=2, role="normal", generator=tiny_generator)
+
+
+def test_progress_reports_tiles_and_cancel_propagates(tiny_generator):
+    image = _texture(32)
+    seen = []
+    upscale(image, scale=2, generator=tiny_generator, tile=24, overlap=4, progress=lambda f, s: seen.append((f, s)))
+    assert len(seen) >= 4 and seen[-1][0] == 1.0
+    assert all(0 <= f <= 1 for f, _ in seen)
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen)
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(fraction, stage):
+        raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        upscale(image, scale=2, generator=tiny_generator, tile=24, overlap=4, progress=cancel)
+
+
+def test_looks_tileable():
+    tileable = _texture(64, kind="cells")  # cells wrap by construction
+    assert looks_tileable(tileable)
+    ramp = np.tile(np.linspace(0, 1, 64, dtype=np.float32)[None, :, None], (64, 1, 3))
+    assert not looks_tileable(ramp)

@@ -1,0 +1,42 @@
+"""Checks of the shipped weights: they load, are small fp16 files, and beat bicubic."""
+
+import numpy as np
+import pytest
+import torch
+
+from superres.upscale import load_generator, shipped_weights_path, upscale
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_shipped_weights_load_and_are_small_fp16(scale):
+    for kind in ("psnr", "gan"):
+        path = shipped_weights_path(scale, kind)
+        assert path.stat().st_size < 3 * 1024 * 1024
+        payload = torch.load(path, weights_only=True)
+        assert all(v.dtype == torch.float16 for v in payload["state_dict"].values())
+    generator = load_generator(scale)
+    assert generator.scale == scale
+
+
+def test_sharpness_interpolates_weights():
+    psnr, gan, half = load_generator(4, 0.0), load_generator(4, 1.0), load_generator(4, 0.5)
+    name = "head.weight"
+    expected = 0.5 * (psnr.state_dict()[name] + gan.state_dict()[name])
+    assert torch.allclose(half.state_dict()[name], expected, atol=1e-6)
+    assert not torch.equal(psnr.state_dict()[name], gan.state_dict()[name])
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_psnr_model_beats_bicubic_on_heldout_image(scale):
+    from imaging.resize import resize
+    from superres.data.corpus import HELDOUT_SEED
+    from superres.data.procedural import make_texture
+
+    hr = make_texture(HELDOUT_SEED + 100, 96, "rendered")[1]
+    low = resize(hr, (96 // scale, 96 // scale), filter="bicubic")
+    low = np.clip(low, 0, 1).astype(np.float32)
+    bicubic = np.clip(resize(low, (96, 96), filter="bicubic"), 0, 1)
+    sr, _ = upscale(low, scale=scale, sharpness=0.0)
+    crop = (slice(scale, -scale), slice(scale, -scale))
+    mse = lambda a: float(np.mean((a[crop] - hr[crop]) ** 2))
+    assert mse(sr) < mse(bicubic)
