@@ -1,0 +1,96 @@
+// Capture page parts: a flash photo and a guide photo, checked side by side before submitting
+// (sizes, EXIF focal length, over-exposure), then uploaded as one set and handed to the capture job.
+import { uploadFiles } from "./assets.js";
+import { readFocalLength } from "./exif.js";
+import { buildKindFields, startJob } from "./jobform.js";
+import { formError, h } from "./ui.js";
+
+export function photoSlot(label) {
+  const input = h("input", { type: "file", accept: "image/jpeg,image/png,.jpg,.jpeg,.png", class: "visually-hidden", tabindex: "-1",
+    id: `photo-${label}`, name: label });
+  const preview = h("img", { alt: `${label} photo`, hidden: true });
+  const caption = h("figcaption", {}, "");
+  const zone = h("div", { class: "dropzone", tabindex: "0", role: "button", "aria-label": `Choose the ${label} photo` },
+    h("p", {}, h("strong", {}, label === "flash" ? "Flash photo" : "Guide photo (no flash)")),
+    h("p", { class: "muted small" }, "Drop it here or choose a file"), input);
+  const slot = { file: null, info: null, element: h("figure", {}, zone, preview, caption) };
+  const take = async (file) => {
+    slot.file = file;
+    preview.src = URL.createObjectURL(file);
+    preview.hidden = false;
+    slot.info = await inspectPhoto(file, preview);
+    caption.textContent = `${file.name} · ${slot.info.width}×${slot.info.height}` +
+      (slot.info.focal35 ? ` · ${slot.info.focal35} mm (35 mm equiv.)` : "");
+    slot.onchange?.();
+  };
+  zone.addEventListener("click", () => input.click());
+  zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
+  input.addEventListener("change", () => input.files[0] && take(input.files[0]));
+  for (const t of ["dragenter", "dragover"]) zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); });
+  for (const t of ["dragleave", "drop"]) zone.addEventListener(t, () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => { e.preventDefault(); if (e.dataTransfer.files[0]) take(e.dataTransfer.files[0]); });
+  return slot;
+}
+
+/** Size, EXIF focal length and the share of clipped pixels (on a ≤512 px copy). */
+export async function inspectPhoto(file, img) {
+  await img.decode();
+  const exif = readFocalLength(await file.arrayBuffer());
+  const scale = Math.min(1, 512 / Math.max(img.naturalWidth, img.naturalHeight));
+  const canvas = h("canvas", { width: Math.round(img.naturalWidth * scale), height: Math.round(img.naturalHeight * scale) });
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let clipped = 0;
+  for (let i = 0; i < data.length; i += 4) if (data[i] >= 250 || data[i + 1] >= 250 || data[i + 2] >= 250) clipped++;
+  return { width: img.naturalWidth, height: img.naturalHeight, focal35: exif.FocalLengthIn35mmFilm,
+    focal: exif.FocalLength, clipped: clipped / (data.length / 4) };
+}
+
+export function captureWarnings(flash, guide) {
+  const out = [];
+  if (flash.info && guide.info && (flash.info.width !== guide.info.width || flash.info.height !== guide.info.height)) {
+    out.push(`The photos differ in size (${flash.info.width}×${flash.info.height} and ${guide.info.width}×${guide.info.height}): they will be aligned, but two shots from the same position work best.`);
+  }
+  for (const [name, slot] of [["flash", flash], ["guide", guide]]) {
+    if (slot.info && !slot.info.focal35) out.push(`The ${name} photo has no EXIF 35 mm focal length: the field of view setting (default 65°) is used.`);
+  }
+  if (flash.info && flash.info.clipped > 0.02) {
+    out.push(`${(flash.info.clipped * 100).toFixed(1)} % of the flash photo is over-exposed: step back or lower the exposure.`);
+  }
+  if (guide.info && guide.info.clipped > 0.02) out.push(`${(guide.info.clipped * 100).toFixed(1)} % of the guide photo is over-exposed.`);
+  return out;
+}
+
+export async function captureForm(project, spec, { onJob, overrides = {} } = {}) {
+  const names = Object.keys(spec.inputs);
+  const flashName = names.find((n) => /flash/i.test(n)) || names[0];
+  const guideName = names.find((n) => /guide/i.test(n)) || names[1];
+  const flash = photoSlot("flash");
+  const guide = photoSlot("guide");
+  const warnings = h("ul", { class: "warnings", "aria-live": "polite" });
+  const submit = h("button", { type: "submit", class: "button primary", disabled: true }, "Capture the material");
+  const refresh = () => {
+    warnings.replaceChildren(...captureWarnings(flash, guide).map((w) => h("li", {}, w)));
+    submit.disabled = !(flash.file && guide.file);
+  };
+  flash.onchange = guide.onchange = refresh;
+  const fields = h("div");
+  const picker = buildKindFields(fields, spec, { assets: [], sets: [] }, { idPrefix: "capture", skip: [flashName, guideName], overrides });
+  const form = h("form", { class: "form" }, h("div", { class: "pair" }, flash.element, guide.element), warnings, fields, submit,
+    h("p", { class: "error", role: "alert", hidden: true }));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    formError(form, null);
+    submit.disabled = true;
+    try {
+      const uploaded = await uploadFiles(project, [flash.file, guide.file], ["flash", "guide"],
+        { name: `Capture ${flash.file.name.replace(/\.[^.]+$/, "")}`, previews: true });
+      const [flashAsset, guideAsset] = uploaded.assets;
+      const job = await startJob(project, spec.kind, picker.params(form), { [flashName]: flashAsset.id, [guideName]: guideAsset.id });
+      onJob(job);
+    } catch (error) { formError(form, error.message); }
+    submit.disabled = false;
+  });
+  return h("section", { class: "card" }, form);
+}

@@ -1,0 +1,58 @@
+"""Page shells. Every page is a Django template plus a small ES module that does all its work
+through the REST API (session auth + CSRF), so the UI can do nothing the API cannot."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+
+from webapp.access import project_for
+
+# Tool pages: the API's tool status endpoint and the job kind each page runs.
+TOOLS = {
+    "capture": {"title": "Capture a material", "api": "materials", "kind": "material.two_shot"},
+    "variations": {"title": "Texture variations", "api": "textures", "kind": "texture.variations"},
+    "upscale": {"title": "Upscale", "api": "superres", "kind": "superres.upscale"},
+}
+
+
+@login_required
+def projects(request):
+    return render(request, "frontend/projects.html", {"page": "projects"})
+
+
+@login_required
+def tokens(request):
+    return render(request, "frontend/tokens.html", {"page": "tokens"})
+
+
+def _project_page(request, template, project_id, page, **extra):
+    project, membership = project_for(request.user, project_id)
+    context = {"project": project, "role": membership.role, "page": page, **extra}
+    return render(request, template, context)
+
+
+@login_required
+def project(request, project_id):
+    return _project_page(request, "frontend/project.html", project_id, "assets")
+
+
+@login_required
+def members(request, project_id):
+    return _project_page(request, "frontend/members.html", project_id, "members")
+
+
+@login_required
+def asset_set(request, project_id, set_id):
+    return _project_page(request, "frontend/set.html", project_id, "assets", set_id=set_id)
+
+
+@login_required
+def jobs(request, project_id):
+    return _project_page(request, "frontend/jobs.html", project_id, "jobs")
+
+
+@login_required
+def tool(request, project_id, tool):
+    if tool not in TOOLS:
+        raise Http404("No such tool.")
+    return _project_page(request, "frontend/tool.html", project_id, tool, tool=tool, tool_info=TOOLS[tool])

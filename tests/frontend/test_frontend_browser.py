@@ -1,0 +1,435 @@
+"""The web front end in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright)
+against the real service: gunicorn, a Dramatiq worker and Redis, as tests/e2e starts them.
+
+Set FRONTEND_SCREENSHOTS=docs/screenshots to refresh the README's screenshots while the tests run.
+"""
+
+import base64
+import io
+import os
+import re
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+
+from tests.e2e.service import ROOT, start_service
+
+CHROMIUM = Path("/usr/bin/chromium")
+VENDORED_THREE = ROOT / "frontend/static/frontend/vendor/three/three.module.js"
+PASSWORD = "correct horse battery staple"
+BACKGROUND = (0x20, 0x24, 0x2C)  # the 3D view's clear colour
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing: run frontend/setup.sh --browser"),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: run frontend/setup.sh --browser")
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 # WebGL without a GPU: ANGLE on SwiftShader, the software renderer Chromium ships.
+                 "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+
+
+def png(pixels: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
+
+
+def material_maps(size=128) -> dict[str, bytes]:
+    """Albedo (coloured checker), normal (bumps, OpenGL convention), roughness (gradient), specular
+    (grey F0) and anisotropy (direction turning down the map) PNGs, named the way artists name them."""
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    checker = ((np.floor(x * 4) + np.floor(y * 4)) % 2)[..., None]
+    albedo = checker * np.array([200, 80, 40]) + (1 - checker) * np.array([40, 120, 200])
+    bumps = np.sin(x * 8 * np.pi), np.sin(y * 8 * np.pi)
+    normal = np.stack([0.4 * bumps[0], 0.4 * bumps[1], np.ones_like(x)], -1)
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    roughness = 40 + 180 * x
+    specular = np.full((size, size, 3), 60.0)
+    angle = np.pi * y  # brushed direction turning down the map; strength 0.8
+    anisotropy = np.stack([np.cos(angle) * 0.5 + 0.5, np.sin(angle) * 0.5 + 0.5, np.full_like(x, 0.8)], -1) * 255
+    return {
+        "brick_albedo.png": png(albedo.astype(np.uint8)),
+        "brick_normal.png": png(((normal * 0.5 + 0.5) * 255).round().astype(np.uint8)),
+        "brick_roughness.png": png(roughness.astype(np.uint8)),
+        "brick_specular.png": png(specular.astype(np.uint8)),
+        "brick_anisotropy.png": png(anisotropy.round().astype(np.uint8)),
+    }
+
+
+def texture_png(size=96) -> bytes:
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
+    pixels = np.stack([128 + 100 * np.sin(x / 9), 128 + 100 * np.cos(y / 7), 128 + 60 * np.sin((x + y) / 11)], -1)
+    return png(pixels.round().astype(np.uint8))
+
+
+def files(named: dict[str, bytes]) -> list[dict]:
+    return [{"name": name, "mimeType": "image/png", "buffer": data} for name, data in named.items()]
+
+
+def drop_files(page, selector, named: dict[str, bytes]):
+    """Drops files on an element the way a file manager does: dragover, then drop with a DataTransfer."""
+    page.evaluate("""([selector, files]) => {
+        const transfer = new DataTransfer();
+        for (const [name, base64] of files) {
+            const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+            transfer.items.add(new File([bytes], name, { type: "image/png" }));
+        }
+        const zone = document.querySelector(selector);
+        for (const type of ["dragenter", "dragover", "drop"]) {
+            zone.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        }
+    }""", [selector, [[name, base64.b64encode(data).decode()] for name, data in named.items()]])
+
+
+def snap(page, name):
+    """Saves a small (palette) PNG of the page when FRONTEND_SCREENSHOTS names a folder."""
+    folder = os.environ.get("FRONTEND_SCREENSHOTS")
+    if not folder:
+        return
+    target = Path(folder) if Path(folder).is_absolute() else ROOT / folder
+    target.mkdir(parents=True, exist_ok=True)
+    image = Image.open(io.BytesIO(page.screenshot(full_page=False))).convert("RGB")
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(target / f"{name}.png", optimize=True)
+
+
+@pytest.fixture(scope="module")
+def service():
+    running = start_service("embedded")
+    running.manage("shell", "-c", "from django.contrib.auth import get_user_model as users\n"
+                   f"u = users().objects.get(username='e2e'); u.set_password({PASSWORD!r}); u.save()\n"
+                   "users().objects.create_user('bob', 'bob@example.com', 'pw-bob-123')")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def new_page(browser, service):
+    context = browser.new_context(base_url=service.base_url, viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and not message.text.startswith("Failed to load resource")
+            and page.errors.append(message.text))  # e.g. a shader that does not compile
+    # Script errors, server errors and missing static files count; a 4xx answer to a bad form entry does not.
+    page.on("response", lambda response: (response.status >= 500 or (response.status == 404 and "/static/" in response.url))
+            and page.errors.append(f"{response.status} {response.url}"))
+    return page
+
+
+def sign_in(page, password=PASSWORD):
+    page.goto("/")
+    page.fill("#id_username", "e2e")
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")
+
+
+@pytest.fixture(scope="module")
+def page(browser, service):
+    page = new_page(browser, service)
+    sign_in(page)
+    page.wait_for_selector("h1:text-is('Projects')")
+    yield page
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def project_url(page):
+    """Creates a project through the projects page; returns its page URL."""
+    page.goto("/")
+    page.wait_for_selector(".empty, .project-card")
+    page.fill("#project-name", "Harbour level")
+    page.fill("#project-description", "Docks, crates and wet stone.")
+    page.click("#new-project button[type=submit]")
+    page.wait_for_url(re.compile(r"/projects/[0-9a-f-]{36}/$"))
+    page.wait_for_selector("#set-grid .empty")
+    assert "No assets yet" in page.inner_text("#set-grid")
+    return page.url
+
+
+def test_sign_in_rejects_a_wrong_password_and_signs_out(browser, service):
+    page = new_page(browser, service)
+    page.goto("/tokens/")
+    assert "/accounts/login/" in page.url
+    sign_in(page, password="wrong")
+    assert "Wrong username or password" in page.inner_text("[role=alert]")
+    snap(page, "sign-in")
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_selector("h1:text-is('Projects')")
+    assert "Signed in as e2e" in page.inner_text("header")
+    page.click("header button:text('Sign out')")
+    page.wait_for_selector("h1:text-is('Signed out')")
+    page.goto("/")
+    assert "/accounts/login/" in page.url
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_project_upload_shows_thumbnail_and_filters(page, project_url, service):
+    page.goto(project_url)
+    drop_files(page, "#dropzone", {"quay_stone.png": texture_png()})
+    assert page.input_value("#upload-files select") == "texture"
+    page.fill("#upload-tags", "stone, wet")
+    page.click("#upload-submit")
+    card = page.locator(".set-card", has_text="quay_stone")
+    card.wait_for()
+    # The previews job runs in the worker; the card switches to its thumbnail once it is done, without a reload.
+    project = re.search(r"/projects/([0-9a-f-]{36})/", project_url).group(1)
+    http, deadline, thumbnail_url = service.session(), time.monotonic() + 30, None
+    while thumbnail_url is None and time.monotonic() < deadline:
+        assets = http.get(service.url(f"/api/v1/projects/{project}/assets?role=texture"), timeout=10).json()["results"]
+        thumbnail_url = next((a["thumbnail_url"] for a in assets if a["original_name"] == "quay_stone.png"), None)
+        time.sleep(0.2)
+    assert thumbnail_url, "the previews job made no thumbnail"
+    page.wait_for_function("""url => [...document.querySelectorAll('.set-card .thumb img')]
+        .some((img) => img.src.endsWith(url) && img.complete && img.naturalWidth > 0)""", arg=thumbnail_url,
+                           timeout=30_000)
+
+    page.fill("#set-tag", "wet")
+    page.wait_for_timeout(600)
+    assert page.locator(".set-card").count() == 1
+    page.fill("#set-tag", "")
+    page.fill("#set-search", "no-such-name")
+    page.wait_for_selector("#set-grid .empty:has-text('Nothing matches')")
+    page.fill("#set-search", "quay")
+    page.wait_for_selector(".set-card")
+    page.select_option("#set-kind", "material")
+    page.wait_for_selector("#set-grid .empty")
+
+
+def test_job_progress_reaches_done_and_cancel_stops_a_job(page, project_url):
+    page.goto(project_url.rstrip("/") + "/jobs/")
+    page.click("#new-job summary")
+    page.select_option("#job-kind", "diagnostics.sleep")
+    page.fill("#job-seconds", "3")
+    page.fill("#job-steps", "6")
+    page.click("#job-form button[type=submit]")
+    row = page.locator("article.job", has_text="Diagnostics: sleep").first
+    row.wait_for()
+    bar = row.locator("[role=progressbar]")
+    seen = set()
+    deadline = time.monotonic() + 60
+    while row.get_attribute("data-status") != "succeeded" and time.monotonic() < deadline:
+        seen.add(int(bar.get_attribute("aria-valuenow")))
+        if 0 < max(seen) < 100 and len(seen) == 2:
+            snap(page, "jobs")
+        page.wait_for_timeout(150)
+    assert row.get_attribute("data-status") == "succeeded", row.inner_text()
+    assert bar.get_attribute("aria-valuenow") == "100"
+    assert any(0 < value < 100 for value in seen), f"the bar never showed intermediate progress: {sorted(seen)}"
+    assert "Done" in row.inner_text()
+    result = row.locator("a:text('Open result')")
+    assert re.search(r"/sets/[0-9a-f-]{36}/$", result.get_attribute("href"))
+
+    page.fill("#job-seconds", "60")
+    page.click("#job-form button[type=submit]")
+    slow = page.locator("article.job[data-status=running], article.job[data-status=queued]").first
+    slow.locator("button:text('Cancel')").click()
+    page.wait_for_selector("article.job[data-status=cancelled]")
+    assert page.locator("article.job[data-status=cancelled] a:text('Open result')").count() == 0
+
+
+def canvas_pixels(page) -> np.ndarray:
+    shot = page.locator("#viewer-canvas").screenshot()
+    return np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(np.int16)
+
+
+@pytest.mark.skipif(not VENDORED_THREE.exists(), reason="three.js is not vendored: run frontend/setup.sh")
+def test_material_preview_renders_and_zip_downloads(page, project_url):
+    page.goto(project_url)
+    page.set_input_files("#file-picker", files(material_maps()))
+    roles = [page.input_value(f"#upload-files tr:nth-child({i}) select") for i in range(1, 6)]
+    assert roles == ["albedo", "normal", "roughness", "specular", "anisotropy"]
+    page.fill("#upload-name", "Brick")
+    page.click("#upload-submit")
+    page.click(".set-card:has-text('Brick')")
+    page.wait_for_selector("#viewer-canvas[data-ready=true]", timeout=30_000)
+    shown = set(page.inner_text("#viewer-maps").removeprefix("Maps: ").rstrip(".").split(", "))
+    assert shown == {"albedo", "normal", "roughness", "specular", "anisotropy"}
+    rows = page.locator("#asset-table tbody tr")
+    assert rows.count() == 5
+    assert "128×128" in rows.first.inner_text() and "sRGB" in page.inner_text("#asset-table")
+
+    plane = canvas_pixels(page)
+    distance = np.abs(plane - np.array(BACKGROUND)).sum(-1)
+    assert (distance > 30).mean() > 0.2, "the WebGL canvas shows little but its background"
+    assert plane.reshape(-1, 3).std(0).max() > 20, "the rendered material has no visible texture"
+
+    page.check("input[name=shape][value=sphere]")
+    page.select_option("#viewer-tiling", "4")
+    page.focus("#light-pad")
+    page.keyboard.press("ArrowLeft")
+    assert page.get_attribute("#light-pad", "aria-valuenow") == "30"  # 0.35 - 0.05, from the arrow key
+    box = page.locator("#viewer-canvas").bounding_box()
+    page.keyboard.down("Shift")  # Shift+drag on the view moves the light instead of the camera
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.4, steps=4)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    assert int(page.get_attribute("#light-pad", "aria-valuenow")) == -80
+    page.wait_for_timeout(400)
+    sphere = canvas_pixels(page)
+    assert np.abs(sphere - plane).mean() > 5, "changing shape, tiling and light did not change the picture"
+    page.evaluate("document.getElementById('viewer-section').scrollIntoView()")
+    snap(page, "material-preview")
+
+    with page.expect_download() as download:
+        page.click("#download-zip")
+    archive = zipfile.ZipFile(download.value.path())
+    assert sorted(archive.namelist()) == ["albedo.png", "anisotropy.png", "normal.png", "roughness.png", "specular.png"]
+    with archive.open(archive.namelist()[0]) as member:
+        assert Image.open(member).size == (128, 128)
+
+
+def test_tokens_page_creates_a_working_key_and_revokes_it(page, service):
+    page.goto("/tokens/")
+    page.wait_for_selector("#token-list table, #token-list .empty")
+    page.fill("#token-name", "build server")
+    page.click("#new-token button[type=submit]")
+    page.wait_for_selector("#new-token-result:not([hidden])")
+    key = page.input_value("#token-key")
+    assert key.startswith("gat_")
+    assert f"Token {key}" in page.inner_text("#token-curl") and f"Token {key}" in page.inner_text("#token-python")
+    headers = {"Authorization": f"Token {key}"}
+    assert requests.get(service.url("/api/v1/me"), headers=headers, timeout=10).json()["username"] == "e2e"
+    snap(page, "tokens")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button[aria-label='Revoke token build server']")
+    page.wait_for_selector("#token-list tr:has-text('build server') .badge.failed")
+    assert requests.get(service.url("/api/v1/me"), headers=headers, timeout=10).status_code in (401, 403)
+
+
+def test_members_and_tool_pages(page, project_url, service):
+    page.goto("/")
+    page.wait_for_selector(".project-card")
+    snap(page, "projects")
+    if os.environ.get("FRONTEND_SCREENSHOTS"):  # the grid once earlier tests have filled it
+        page.goto(project_url)
+        page.wait_for_selector("#set-grid[aria-busy=false] .set-card")
+        page.wait_for_function("[...document.querySelectorAll('#set-grid img')].every((i) => i.complete)")
+        snap(page, "project")
+    page.goto(project_url.rstrip("/") + "/members/")
+    page.wait_for_selector("#member-list table")
+    page.fill("#member-username", "bob@example.com")
+    page.select_option("#member-role", "editor")
+    page.click("#add-member button[type=submit]")
+    page.wait_for_selector("#member-list tr:has-text('bob')")
+    assert page.input_value("select[aria-label='Role of bob']") == "editor"
+    page.fill("#member-username", "nobody")
+    page.click("#add-member button[type=submit]")
+    page.wait_for_selector("#add-member [role=alert]:not([hidden])")
+    assert "nobody" in page.inner_text("#add-member [role=alert]")
+    snap(page, "members")
+
+    # Each tool page says "not available yet" until the server offers its kind, then shows a form
+    # built from the kind's parameters in /api/v1/job-kinds.
+    http = service.session()
+    kinds = {k["kind"]: k for k in http.get(service.url("/api/v1/job-kinds"), timeout=10).json()["results"]}
+    for tool, api_name, kind in [("capture", "materials", "material.two_shot"),
+                                 ("variations", "textures", "texture.variations"),
+                                 ("upscale", "superres", "superres.upscale")]:
+        available = http.get(service.url(f"/api/v1/tools/{api_name}/"), timeout=10).json()["kinds"][kind]
+        page.goto(project_url.rstrip("/") + f"/tools/{tool}/")
+        page.wait_for_selector("#tool-body[aria-busy=false]")
+        if not available:
+            assert "not available yet" in page.inner_text("#not-available"), tool
+            snap(page, "tool-not-available")
+            continue
+        assert page.locator("#not-available").count() == 0, tool
+        form = page.locator("#tool-body form").first
+        for name in kinds[kind]["params"]:
+            control = form.locator(f"[name={name}]")
+            assert control.count() == 1, (tool, name)
+            # Every control has a label the browser can name it by.
+            assert form.locator(f"label[for='{control.get_attribute('id')}']").count() == 1, (tool, name)
+        snap(page, f"tool-{tool}")
+
+
+def jpeg_with_focal_length(width, height, focal_35mm, colour) -> bytes:
+    exif = Image.Exif()
+    exif_ifd = exif.get_ifd(0x8769)
+    exif_ifd[0xA405], exif_ifd[0x920A] = focal_35mm, 4.25  # FocalLengthIn35mmFilm, FocalLength
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, format="JPEG", quality=90, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_capture_form_checks_the_photos_before_submitting(page, project_url):
+    """The capture form, mounted on a project page with a stand-in job kind (the real one may not exist yet)."""
+    page.goto(project_url)
+    page.wait_for_selector("#set-grid[aria-busy=false]")
+    page.evaluate("""async () => {
+        const { captureForm } = await import("/static/frontend/js/capture.js");
+        const spec = { kind: "material.two_shot_missing", title: "Capture",
+            inputs: { flash: { kind: "asset" }, guide: { kind: "asset" } },
+            params: { quality: { type: "choice", choices: ["fast", "standard", "high"], default: "standard", required: false, help: "" } } };
+        const section = await captureForm(document.getElementById("main").dataset.project, spec, { onJob: () => {} });
+        section.id = "capture-under-test";
+        document.getElementById("main").prepend(section);
+    }""")
+    form = page.locator("#capture-under-test form")
+    assert form.locator("button[type=submit]").is_disabled()
+    page.set_input_files("#photo-flash", [{"name": "flash.jpg", "mimeType": "image/jpeg",
+                                           "buffer": jpeg_with_focal_length(120, 90, 26, (255, 255, 255))}])
+    page.set_input_files("#photo-guide", [{"name": "guide.png", "mimeType": "image/png", "buffer": texture_png(100)}])
+    page.wait_for_function("!document.querySelector('#capture-under-test button[type=submit]').disabled")
+    captions = form.locator("figcaption").all_inner_texts()
+    assert "120×90" in captions[0] and "26 mm" in captions[0] and "100×100" in captions[1]
+    warnings = form.locator(".warnings").inner_text()
+    assert "differ in size" in warnings
+    assert "guide photo has no EXIF" in warnings and "flash photo has no EXIF" not in warnings
+    assert "of the flash photo is over-exposed" in warnings
+    assert form.locator("select[name=quality]").input_value() == "standard"
+    # Submitting uploads the pair, then the API refuses the unknown kind: the form shows its message.
+    form.locator("button[type=submit]").click()
+    alert = form.locator("[role=alert]")
+    alert.wait_for()
+    assert "Unknown job kind" in alert.inner_text()
+
+
+def test_result_views_tile_and_compare(page, project_url, service):
+    """The variations tile grid (2×2 toggle) and the upscale before/after slider, on real assets."""
+    project = re.search(r"/projects/([0-9a-f-]{36})/", project_url).group(1)
+    uploaded = service.session().post(service.url(f"/api/v1/projects/{project}/uploads"), timeout=30,
+                                      files=[("files", ("tile.png", texture_png(64), "image/png"))],
+                                      data={"name": "Tile", "previews": "false"})
+    assert uploaded.status_code == 201, uploaded.text
+    assets = uploaded.json()["assets"]
+    page.goto(project_url)
+    page.wait_for_selector("#set-grid[aria-busy=false]")
+    page.evaluate("""async (asset) => {
+        const { tileGrid, compareView } = await import("/static/frontend/js/setviews.js");
+        const big = { ...asset, width: asset.width * 2, height: asset.height * 2, name: "big.png" };
+        const box = document.createElement("section");
+        box.id = "views-under-test";
+        box.append(tileGrid([asset]), compareView(asset, big));
+        document.getElementById("main").prepend(box);
+    }""", assets[0])
+    tile = page.locator("#views-under-test .tile-view")
+    size = lambda: tile.evaluate("node => getComputedStyle(node).backgroundSize")  # noqa: E731
+    page.mouse.move(0, 0)
+    single = size()
+    page.check("#views-under-test input[type=checkbox]")
+    assert size() != single and "50%" in size()
+    before = page.locator("#views-under-test .compare .before")
+    page.locator("#views-under-test input[type=range]").fill("20")
+    assert "80%" in before.evaluate("node => node.style.clipPath")
+    assert "128×128" in page.inner_text("#views-under-test .compare-label")
