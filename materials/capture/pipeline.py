@@ -30,6 +30,7 @@ from .maps import SvbrdfMaps, encode_maps
 from .observations import CLIP_LEVEL_SRGB, gather, sample
 from .renders import new_light_renders, psnr_srgb, rerender_flash
 from .shading import camera_distance
+from .tileable import make_tileable
 
 Progress = Callable[[float, str], None]
 
@@ -280,9 +281,12 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     renders = {"input_flash": srgb(flash), "rerender_flash": srgb(rerender)}
     renders.update(new_light_renders(maps))
     fitted_maps = maps
-    if kind == "stochastic":
-        maps = stochastic.make_tileable(maps)
     stage("render_s")
+    if kind == "stochastic":
+        report_progress(0.93, "making the tile seamless")
+        maps = make_tileable(maps, progress=lambda fraction, text: report_progress(0.93 + 0.06 * fraction,
+                                                                                    f"making the tile seamless: {text}"))
+        stage("tileable_s")
 
     report = {
         "surface": kind,

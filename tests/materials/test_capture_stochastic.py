@@ -49,7 +49,8 @@ def test_stochastic_surface_is_matched_and_fitted(leather):
     assert np.abs(m.roughness - at(cap.truth.roughness)[..., 0]).mean() < 0.1
 
 
-def test_make_tileable_removes_the_wrap_seam():
+def test_offset_blend_fallback_removes_the_wrap_seam():
+    """Tiles under the synthesis minimum (32 px) are made tileable by offset-and-blend."""
     rng = np.random.default_rng(0)
     h, w = 40, 56
     ramp = np.linspace(0, 1, w, dtype=np.float32)[None, :].repeat(h, 0)  # worst case: a full-width ramp
@@ -66,3 +67,24 @@ def test_make_tileable_removes_the_wrap_seam():
     assert np.allclose(np.linalg.norm(tiled.normal, axis=-1), 1, atol=1e-5)
     # The middle of the tile is untouched.
     assert np.allclose(tiled.roughness[h // 2, w // 2], maps.roughness[h // 2, w // 2])
+
+
+def test_stochastic_tile_is_made_seamless_by_synthesis(leather):
+    """The written maps wrap around without a seam (texture-multiplier make-tileable), keep the
+    fitted tile's middle, and stay physically valid."""
+    from textures.synthesis.metrics import seam_score
+
+    _, result = leather
+    fitted, maps = result.fitted_maps, result.maps
+    assert maps.shape == fitted.shape
+    assert "tileable_s" in result.report["time_s"]
+    # Wrap-around seam: the fitted tile (cut from the photo) has one, the output does not.
+    albedo_seam = seam_score(maps.albedo)
+    assert albedo_seam < 1.3, albedo_seam
+    assert seam_score(fitted.albedo) > albedo_seam
+    h, w = maps.shape
+    middle = (slice(h // 2 - 4, h // 2 + 4), slice(w // 2 - 4, w // 2 + 4))
+    assert np.abs(maps.albedo[middle] - fitted.albedo[middle]).mean() < 0.02
+    assert np.allclose(np.linalg.norm(maps.normal, axis=-1), 1, atol=1e-4)
+    assert (maps.roughness >= 0).all() and (maps.roughness <= 1).all()
+    assert (maps.anisotropy >= 0).all() and (maps.anisotropy < 1).all()
