@@ -67,8 +67,12 @@ def metrics(sr: np.ndarray, hr: np.ndarray, scale: int) -> dict:
             "hfen": float(losses.hfen(to_t(sr_c), to_t(hr_c)))}
 
 
-def load_images(directory: str | None, size: int) -> list[tuple[str, np.ndarray]]:
+def load_images(directory: str | None, size: int, real: bool = True) -> list[tuple[str, np.ndarray]]:
     items = heldout_set(size)
+    if real:
+        from superres.data.real import HELDOUT, real_images
+
+        items += [(f"photo:{name}", image.astype(np.float32) / 255) for name, image in real_images(HELDOUT)]
     if directory:
         from imaging.io import read_image, to_float32
 
@@ -130,7 +134,7 @@ def run_speed(size: int, scale: int = 4, sharpness: float = 0.5, weights_dir=Non
 
 
 def print_table(result: dict) -> None:
-    print(f"\nx{result['scale']} on {len(result['images'])} held-out images")
+    print(f"\nx{result['scale']} on {len(result['images'])} held-out {result.get('group', 'images')}")
     print(f"{'method':<14}{'Y-PSNR':>9}{'Y-SSIM':>9}{'RGB-PSNR':>10}{'HFEN':>8}")
     for method, m in result["mean"].items():
         print(f"{method:<14}{m['y_psnr']:9.2f}{m['y_ssim']:9.4f}{m['rgb_psnr']:10.2f}{m['hfen']:8.3f}")
@@ -141,6 +145,7 @@ def main() -> None:
     parser.add_argument("--scales", type=int, nargs="+", default=[2, 4])
     parser.add_argument("--size", type=int, default=256, help="held-out image size")
     parser.add_argument("--images", default=None, help="directory of extra held-out images")
+    parser.add_argument("--no-real", action="store_true", help="leave out the held-out real photos")
     parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--weights-dir", default=None, help="x{2,4}_{psnr,gan}.pt to test (default: shipped)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads")
@@ -153,12 +158,18 @@ def main() -> None:
         speed_child(args.speed_child, args.scales[0], args.sharpness, args.weights_dir)
         return
     torch.set_num_threads(args.threads)
-    images = load_images(args.images, args.size)
+    images = load_images(args.images, args.size, real=not args.no_real)
     results = {"quality": [], "speed": []}
+    groups = {"procedural textures": [i for i in images if not i[0].startswith("photo:")],
+              "real photos": [i for i in images if i[0].startswith("photo:")]}
     for scale in args.scales:
-        result = evaluate(scale, images, weights_dir=args.weights_dir)
-        results["quality"].append(result)
-        print_table(result)
+        for group, members in groups.items():
+            if not members:
+                continue
+            result = evaluate(scale, members, weights_dir=args.weights_dir)
+            result["group"] = group
+            results["quality"].append(result)
+            print_table(result)
     if not args.no_speed:
         for size in (512, 1024):
             record = run_speed(size, weights_dir=args.weights_dir, threads=args.threads)

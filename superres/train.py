@@ -24,6 +24,8 @@ from superres.data.corpus import build_corpus, load_hr_images
 from superres.data.degrade import bicubic_downscale
 from superres.data.pairs import PairSampler
 from superres.data.procedural import make_texture
+from superres.data.real import TRAIN as REAL_TRAIN
+from superres.data.real import real_images
 from superres.nets.generator import RRDBNet
 from superres.training.checkpoints import (export_weights, generator_from_state, load_weights_file,
                                            save_checkpoint)
@@ -58,6 +60,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--corpus-count", type=int, default=400)
     p.add_argument("--corpus-size", type=int, default=256)
     p.add_argument("--hr-dir", action="append", default=[], help="extra HR images (repeatable)")
+    p.add_argument("--real-repeat", type=int, default=8,
+                   help="how often each real training photo (superres.data.real.TRAIN) enters the sampler; 0: none")
+    p.add_argument("--init", default=None, help="start the PSNR stage from these weights instead of from scratch")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--lr-patch", type=int, default=None)
     p.add_argument("--lr", type=float, default=3e-4)
@@ -86,6 +91,10 @@ def main(argv=None) -> None:
     for directory in args.hr_dir:
         files = sorted(p for p in Path(directory).iterdir() if p.is_file())
         images += load_hr_images(files)
+    if args.real_repeat:
+        # Photos are few but large; repeating them gives them a fair share of the crops
+        # (the list holds references, so repeats cost no memory).
+        images += [image for _, image in real_images(REAL_TRAIN)] * args.real_repeat
     sampler = PairSampler(images, args.scale, args.lr_patch or LR_PATCH[args.scale], seed=args.seed)
     val = validation_pairs(args.scale)
     print(f"corpus: {len(images)} images in {time.time() - started:.0f}s, device {device}", flush=True)
@@ -95,7 +104,12 @@ def main(argv=None) -> None:
     if args.skip_psnr:
         generator = generator_from_state(load_weights_file(psnr_path)).train()
     else:
-        generator = RRDBNet(args.scale, args.features, args.growth, args.blocks)
+        if args.init:
+            initial = load_weights_file(args.init)
+            meta["init"] = {"file": Path(args.init).name, **initial.get("meta", {})}
+            generator = generator_from_state(initial).train()
+        else:
+            generator = RRDBNet(args.scale, args.features, args.growth, args.blocks)
         result = train_stage(
             "psnr", generator, sampler, Budget(args.psnr_minutes, args.psnr_steps),
             StageConfig(batch=args.batch, lr=args.lr, hfen_weight=2.0), val_pairs=val, log_path=log_path, device=device,
