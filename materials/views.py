@@ -1,14 +1,14 @@
 """Upload a flash/guide pair and start a capture job in one request."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integrations import idempotency
 from materials.jobs import TwoShotParams
 from webapp.api.serializers import JobSerializer
-from webapp.api.views import ProjectScoped
+from webapp.api.views import ProjectScoped, job_accepted
 from webapp.services import jobs as job_service
 from webapp.services.uploads import store_uploads
 
@@ -22,17 +22,20 @@ class CaptureUploadSerializer(TwoShotParams):
 class CaptureUpload(ProjectScoped, APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request=CaptureUploadSerializer, responses={202: JobSerializer})
+    @extend_schema(request=CaptureUploadSerializer, responses={202: JobSerializer},
+                   parameters=[idempotency.OPENAPI_PARAMETER])
     def post(self, request, project_id):
         form = CaptureUploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        data = dict(form.validated_data)
+        job, replayed = idempotency.create_once(request, self.project, lambda: self._capture(form.validated_data))
+        return job_accepted(request, job, replayed)
+
+    def _capture(self, validated_data):
+        """Store the photos and start the job (not done at all when an Idempotency-Key replays)."""
+        data = dict(validated_data)
         flash, guide = data.pop("flash"), data.pop("guide")
         name = data.pop("name", "") or f"Capture {flash.name}"
         asset_set, (flash_asset, guide_asset) = store_uploads(self.project, [flash, guide], ["flash", "guide"],
                                                               set_name=name)
-        job = job_service.create_job(self.project, request.user, "material.two_shot", data,
-                                     {"flash": str(flash_asset.id), "guide": str(guide_asset.id)})
-        body = JobSerializer(job).data
-        return Response(body, status=status.HTTP_202_ACCEPTED,
-                        headers={"Location": request.build_absolute_uri(body["url"])})
+        return job_service.create_job(self.project, self.request.user, "material.two_shot", data,
+                                      {"flash": str(flash_asset.id), "guide": str(guide_asset.id)})

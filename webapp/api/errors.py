@@ -46,8 +46,9 @@ def _flatten(detail, prefix=""):
     return {prefix or "non_field_errors": str(detail)}
 
 
-def _code(detail) -> str:
-    codes = detail.get_codes() if hasattr(detail, "get_codes") else None
+def _code(exc) -> str:
+    # Asked of the exception: its detail (an ErrorDetail, or a dict of them) cannot list the codes.
+    codes = exc.get_codes() if hasattr(exc, "get_codes") else None
     while isinstance(codes, (dict, list)) and codes:
         codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
     return codes if isinstance(codes, str) else "error"
@@ -75,10 +76,10 @@ def exception_handler(exc, context):
         first_field, first_message = next(iter(fields.items()), (None, "Invalid request."))
         field = None if first_field == "non_field_errors" else first_field
         message = f"{field}: {first_message}" if field else first_message
-        body = error_body(response.status_code, _code(exc.detail), message, field, fields)
+        body = error_body(response.status_code, _code(exc), message, field, fields)
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        body = error_body(response.status_code, _code(exc.detail), str(detail))
+        body = error_body(response.status_code, _code(exc), str(detail))
     return Response(body, status=response.status_code, headers=dict(response.items()))
 
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from materials.views import CaptureUpload
 from webapp.api import views as v
@@ -26,4 +26,5 @@ urlpatterns = [
     path(f"{P}/jobs/<uuid:job_id>", v.JobDetail.as_view(), name="job-detail"),
     path(f"{P}/jobs/<uuid:job_id>/cancel", v.JobCancel.as_view(), name="job-cancel"),
     path(f"{P}/materials/capture", CaptureUpload.as_view(), name="material-capture"),
+    path("", include("integrations.urls")),
 ]

@@ -19,6 +19,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integrations import idempotency
 from webapp.access import project_for, projects_for
 from webapp.api import serializers as s
 from webapp.api.errors import Conflict, ServiceUnavailable
@@ -291,15 +292,24 @@ class JobList(ProjectScoped, generics.ListAPIView):
             qs = qs.filter(kind=params["kind"])
         return qs
 
-    @extend_schema(request=s.JobCreateSerializer, responses={202: s.JobSerializer})
+    @extend_schema(request=s.JobCreateSerializer, responses={202: s.JobSerializer},
+                   parameters=[idempotency.OPENAPI_PARAMETER])
     def post(self, request, project_id):
         data = s.JobCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        job = job_service.create_job(self.project, request.user, data.validated_data["kind"],
-                                     data.validated_data["params"], data.validated_data["inputs"])
-        body = s.JobSerializer(job).data
-        return Response(body, status=status.HTTP_202_ACCEPTED,
-                        headers={"Location": request.build_absolute_uri(body["url"])})
+        job, replayed = idempotency.create_once(request, self.project, lambda: job_service.create_job(
+            self.project, request.user, data.validated_data["kind"],
+            data.validated_data["params"], data.validated_data["inputs"]))
+        return job_accepted(request, job, replayed)
+
+
+def job_accepted(request, job: Job, replayed: bool = False) -> Response:
+    """202 with the job and its Location; a replayed Idempotency-Key says so in a header."""
+    body = s.JobSerializer(job).data
+    headers = {"Location": request.build_absolute_uri(body["url"])}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 
 
 class JobDetail(ProjectScoped, generics.RetrieveAPIView):

@@ -15,6 +15,7 @@ from webapp.jobs import registry
 from webapp.jobs.runtime import JobCancelled, JobContext, JobInputError, make_staging_dir
 from webapp.models import ACTIVE_STATUSES, Asset, AssetSet, Job, JobStatus, Project
 from webapp.services.assets import default_colour_space, delete_files, store_file
+from webapp.signals import job_finished
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +127,10 @@ def enqueue(job: Job) -> None:
         )
     except Exception as exc:
         log.exception("could not enqueue job %s", job.pk)
-        Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error="The job queue is unavailable.",
-                                             finished_at=timezone.now())
+        with transaction.atomic():
+            Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error="The job queue is unavailable.",
+                                                 finished_at=timezone.now())
+            _announce_finished(job.pk, JobStatus.FAILED)
         raise ServiceUnavailable("The job queue is unavailable; the job was not started.") from exc
 
 
@@ -140,7 +143,13 @@ def cancel_job(job: Job) -> Job:
         job.stage = "cancelled"
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "stage", "finished_at", "updated_at"])
+        _announce_finished(job.pk, JobStatus.CANCELLED)
     return job
+
+
+def _announce_finished(job_id, status: str) -> None:
+    """Called wherever a job's final status is written, inside that write's transaction."""
+    job_finished.send(sender=Job, job_id=job_id, status=status)
 
 
 # -- execution (inside a worker process) ------------------------------------------------------
@@ -199,6 +208,7 @@ def _start_attempt(job_id: str) -> Job | None:
             job.status, job.error = JobStatus.FAILED, f"Gave up after {job.attempts} attempts."
             job.finished_at = timezone.now()
             job.save()
+            _announce_finished(job.pk, JobStatus.FAILED)
             return None
         job.attempts += 1
         job.status = JobStatus.RUNNING
@@ -229,9 +239,12 @@ def _import_runner(path: str):
 
 
 def _finish_failed(job: Job, message: str) -> str:
-    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-        status=JobStatus.FAILED, error=message[:4000], finished_at=timezone.now(), stage="failed"
-    )
+    with transaction.atomic():
+        # Only a running job fails here: one cancelled meanwhile stays cancelled (and was announced).
+        if Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED, error=message[:4000], finished_at=timezone.now(), stage="failed"
+        ):
+            _announce_finished(job.pk, JobStatus.FAILED)
     return JobStatus.FAILED
 
 
@@ -270,6 +283,7 @@ def commit_outputs(job: Job, kind: registry.JobKind, ctx: JobContext) -> str:
             locked.result = _jsonable(ctx.result)
             locked.finished_at = timezone.now()
             locked.save()
+            _announce_finished(locked.pk, JobStatus.SUCCEEDED)
         return JobStatus.SUCCEEDED
     except Exception:
         delete_files(stored)

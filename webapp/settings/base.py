@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "textures",
     "superres",
     "gpu_workers",
+    "integrations",
     "frontend",
 ]
 
@@ -109,6 +110,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name for webhook events, used by endpoints and deliveries alike.
+    "ENUM_NAME_OVERRIDES": {"WebhookEventEnum": "integrations.models.WebhookEvent"},
 }
 
 # Upload limits: bytes per file, decoded pixels per image (decompression bombs), files per request.

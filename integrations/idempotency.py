@@ -1,0 +1,129 @@
+"""`Idempotency-Key` for job-creating requests: a client that retries a request (after a timeout,
+say) with the same key gets the job the first request created instead of a second one.
+
+A key belongs to one user in one project and is remembered for IDEMPOTENCY_KEY_HOURS. Its row is
+written before the job is created, so of two concurrent requests with the same key only one
+creates a job; the other sees the row and replays that job, or answers 409 while it is in the making.
+"""
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Callable
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+
+from integrations.models import IdempotencyKey
+from webapp.api.errors import Conflict
+from webapp.models import Job, Project
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+OPENAPI_PARAMETER = OpenApiParameter(
+    HEADER, str, OpenApiParameter.HEADER, required=False,
+    description="Any unique string of up to 255 characters. Repeating the request with the same key within "
+                "24 hours answers with the job the first request created (header Idempotent-Replayed: true) "
+                "instead of creating another; the same key with a different body answers 422.",
+)
+
+
+class KeyReusedWithOtherRequest(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = (f"This {HEADER} was already used with a different request in the last 24 hours; "
+                      "send a new key for a new request.")
+    default_code = "idempotency_key_reused"
+
+
+class KeyInUse(Conflict):
+    default_detail = (f"A request with this {HEADER} is still being processed; "
+                      "repeat it in a moment to get its job.")
+    default_code = "idempotency_key_in_use"
+
+
+def create_once(request, project: Project, create: Callable[[], Job]) -> tuple[Job, bool]:
+    """`create()` the job, unless the request's key already made one: returns (job, replayed)."""
+    key = _key_of(request)
+    if key is None:
+        return create(), False
+    claim, earlier_job = _claim(project, request.user, key, fingerprint(request.data))
+    if earlier_job is not None:
+        return earlier_job, True
+    try:
+        job = create()
+    except BaseException:
+        claim.delete()  # nothing was created: the client may fix the request and use the key again
+        raise
+    claim.job = job
+    claim.save(update_fields=["job"])
+    return job, False
+
+
+def _key_of(request) -> str | None:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise ValidationError({HEADER: f"Must be 1 to {MAX_KEY_LENGTH} characters."})
+    return key
+
+
+def _claim(project, user, key, request_fingerprint) -> tuple[IdempotencyKey, Job | None]:
+    """Write the key's row (returns it and None), or find the job of an earlier request with it."""
+    mine = IdempotencyKey.objects.filter(project=project, user=user, key=key)
+    mine.filter(created_at__lt=expiry_cutoff()).delete()
+    try:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(project=project, user=user, key=key,
+                                                 fingerprint=request_fingerprint), None
+    except IntegrityError:
+        earlier = mine.select_related("job").first()
+    if earlier is None:  # expired and purged in between: rare enough to ask for a retry
+        raise KeyInUse()
+    if earlier.fingerprint != request_fingerprint:
+        raise KeyReusedWithOtherRequest()
+    if earlier.job is None:
+        raise KeyInUse()
+    return earlier, earlier.job
+
+
+def expiry_cutoff():
+    return timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+
+
+def purge_expired() -> int:
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=expiry_cutoff()).delete()
+    return deleted
+
+
+def fingerprint(data) -> str:
+    """SHA-256 of the request body as canonical JSON (sorted keys; files by name and content)."""
+    canonical = json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value):
+    if isinstance(value, MultiValueDict):  # form and multipart bodies
+        return {k: [_canonical(v) for v in value.getlist(k)] for k in value}
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, UploadedFile):
+        return {"file": value.name, "sha256": _file_sha256(value)}
+    return value
+
+
+def _file_sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
