@@ -5,13 +5,18 @@ PY := $(VENV)/bin/python
 
 .PHONY: setup run test bench-api clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(VENV)/.client-installed
 	bash frontend/setup.sh
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade --quiet pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+# The Python client and `matsvc` CLI (client/), editable, so its tests run against the source.
+$(VENV)/.client-installed: $(VENV)/.installed client/pyproject.toml
+	$(PY) -m pip install --quiet -e ./client
 	touch $@
 
 run: setup

@@ -1,0 +1,210 @@
+"""`Client`: a thin, typed wrapper over the service's REST API (`/api/v1/`).
+
+Results are the API's JSON objects as dicts (see `matsvc.types` for their keys). Errors from the
+API raise `ApiError`; GETs, and job creations (which carry an `Idempotency-Key`), are retried on
+network errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import requests
+
+from .errors import ApiError, JobFailed, JobTimeout
+from .transport import Transport
+from .types import Asset, AssetSet, Job, JobKind, Project, Upload
+
+API = "/api/v1"
+FINISHED = ("succeeded", "failed", "cancelled")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class Client:
+    def __init__(self, url: str, token: str | None = None, *, session: requests.Session | None = None,
+                 timeout: float = 60.0, retries: int = 3, backoff: float = 0.5):
+        self.http = Transport(url, token, session=session, timeout=timeout, retries=retries, backoff=backoff)
+
+    @property
+    def url(self) -> str:
+        return self.http.base_url
+
+    # -- identity -----------------------------------------------------------------------------
+
+    @classmethod
+    def login(cls, url: str, username: str, password: str, token_name: str = "matsvc") -> str:
+        """Exchange a username and password for a new API token (its key; shown only this once)."""
+        anonymous = Transport(url, None)
+        body = {"username": username, "password": password, "name": token_name}
+        return anonymous.request("POST", f"{API}/auth/token", json=body)["key"]
+
+    def me(self) -> dict:
+        return self.http.request("GET", f"{API}/me", retry=True)
+
+    # -- projects -----------------------------------------------------------------------------
+
+    def projects(self, search: str | None = None) -> list[Project]:
+        return list(self._pages(f"{API}/projects", {"search": search} if search else {}))
+
+    def create_project(self, name: str, slug: str | None = None, description: str = "") -> Project:
+        body = {"name": name, "description": description, **({"slug": slug} if slug else {})}
+        return self.http.request("POST", f"{API}/projects", json=body)
+
+    def resolve_project(self, ref: str) -> Project:
+        """A project by its id, slug or name (exact, then case-insensitive)."""
+        projects = self.projects()
+        for matches in (lambda p: ref in (p["id"], p["slug"], p["name"]),
+                        lambda p: ref.lower() in (p["slug"].lower(), p["name"].lower())):
+            found = [p for p in projects if matches(p)]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise ApiError(409, f"'{ref}' names {len(found)} projects; give its id or slug.",
+                               code="ambiguous")
+        known = ", ".join(p["slug"] for p in projects) or "none"
+        raise ApiError(404, f"No project '{ref}' (yours: {known}).", code="not_found")
+
+    # -- uploads, sets and assets ---------------------------------------------------------------
+
+    def upload(self, project: str, files: Sequence[str | os.PathLike], roles: Sequence[str] = (),
+               name: str | None = None, tags: Sequence[str] = (), previews: bool = False,
+               asset_set: str | None = None) -> Upload:
+        """Upload image files into a new asset set (or `asset_set`). Not retried: a repeat would
+        store the files twice."""
+        paths = [_existing(path) for path in files]
+        data: dict[str, Any] = {"roles": list(roles), "tags": list(tags), "previews": "true" if previews else "false"}
+        if name:
+            data["name"] = name
+        if asset_set:
+            data["set"] = asset_set
+        return self.http.request("POST", f"{API}/projects/{project}/uploads", data=data,
+                                 body=lambda: {"files": [("files", (p.name, open(p, "rb"))) for p in paths]})
+
+    def asset_set(self, project: str, set_id: str) -> AssetSet:
+        return self.http.request("GET", f"{API}/projects/{project}/sets/{set_id}", retry=True)
+
+    def asset(self, project: str, asset_id: str) -> Asset:
+        return self.http.request("GET", f"{API}/projects/{project}/assets/{asset_id}", retry=True)
+
+    def download_asset(self, project: str, asset_id: str, dest: str | os.PathLike) -> Path:
+        """Save an asset's file as `dest` (a file path, or a directory to keep the asset's name)."""
+        dest = Path(dest)
+        if dest.is_dir():
+            dest = dest / self.asset(project, asset_id)["name"]
+        return self._download(f"{API}/projects/{project}/assets/{asset_id}/download", dest)
+
+    def download_set_zip(self, project: str, set_id: str, dest: str | os.PathLike) -> Path:
+        """Save a whole asset set as one zip file at `dest`."""
+        return self._download(f"{API}/projects/{project}/sets/{set_id}/download", Path(dest))
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def job_kinds(self) -> list[JobKind]:
+        return self.http.request("GET", f"{API}/job-kinds", retry=True)["results"]
+
+    def create_job(self, project: str, kind: str, params: dict | None = None, inputs: dict | None = None,
+                   idempotency_key: str | None = None) -> Job:
+        """Start a job (answered 202 by the API); safe to retry thanks to its Idempotency-Key."""
+        body = {"kind": kind, "params": params or {}, "inputs": inputs or {}}
+        return self._create(f"{API}/projects/{project}/jobs", idempotency_key, json=body)
+
+    def capture(self, project: str, flash: str | os.PathLike, guide: str | os.PathLike,
+                idempotency_key: str | None = None, **params: Any) -> Job:
+        """Upload a flash/guide photo pair and start `material.two_shot` in one request; `params` are
+        the job's (quality, surface, fov, tile_size, max_width, bit_depth, exr) plus `name`."""
+        flash_path, guide_path = _existing(flash), _existing(guide)
+        data = {key: _form_value(value) for key, value in params.items() if value is not None}
+
+        def files() -> dict:
+            return {"files": [("flash", (flash_path.name, open(flash_path, "rb"))),
+                              ("guide", (guide_path.name, open(guide_path, "rb")))]}
+
+        return self._create(f"{API}/projects/{project}/materials/capture", idempotency_key, data=data, body=files)
+
+    def job(self, project: str, job_id: str) -> Job:
+        return self.http.request("GET", f"{API}/projects/{project}/jobs/{job_id}", retry=True)
+
+    def jobs(self, project: str, status: str | Iterable[str] | None = None, kind: str | None = None,
+             limit: int = 50) -> list[Job]:
+        """The project's newest jobs first; `status` one or several (e.g. "queued,running")."""
+        params: dict[str, Any] = {"page_size": min(max(limit, 1), 500)}
+        if status:
+            params["status"] = status if isinstance(status, str) else ",".join(status)
+        if kind:
+            params["kind"] = kind
+        page = self.http.request("GET", f"{API}/projects/{project}/jobs", params=params, retry=True)
+        return page["results"][:limit]
+
+    def cancel(self, project: str, job_id: str) -> Job:
+        return self.http.request("POST", f"{API}/projects/{project}/jobs/{job_id}/cancel")
+
+    def wait(self, project: str, job: Job | str, *, on_progress: Callable[[Job], None] | None = None,
+             timeout: float | None = None, poll: float = 0.5, max_poll: float = 2.0,
+             raise_on_failure: bool = True) -> Job:
+        """Poll a job until it finishes; `on_progress(job)` is called with each state seen.
+        Raises `JobFailed` when it fails or is cancelled (unless `raise_on_failure` is false)."""
+        job_id = job if isinstance(job, str) else job["id"]
+        started = time.monotonic()
+        while True:
+            current = self.job(project, job_id)
+            if on_progress:
+                on_progress(current)
+            if current["status"] in FINISHED:
+                if raise_on_failure and current["status"] != "succeeded":
+                    raise JobFailed(current)
+                return current
+            if timeout is not None and time.monotonic() - started > timeout:
+                raise JobTimeout(current, timeout)
+            time.sleep(poll)
+            # Short jobs answer quickly; long ones need not be asked twice a second.
+            poll = min(poll * 1.25, max_poll)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _create(self, path: str, idempotency_key: str | None, **kwargs: Any) -> Job:
+        # One key per logical request, the same on every network retry: a server that honours it
+        # answers a repeat with the job the first attempt created.
+        headers = {IDEMPOTENCY_HEADER: idempotency_key or str(uuid.uuid4())}
+        return self.http.request("POST", path, retry=True, headers=headers, **kwargs)
+
+    def _pages(self, path: str, params: dict) -> Iterator[dict]:
+        page = self.http.request("GET", path, params={**params, "page_size": 500}, retry=True)
+        while True:
+            yield from page["results"]
+            if not page.get("next"):
+                return
+            page = self.http.request("GET", page["next"], retry=True)
+
+    def _download(self, path: str, dest: Path) -> Path:
+        """Stream into a temporary file beside `dest`, then rename: `dest` exists only when complete
+        (which is what lets the CLI resume a batch by skipping the outputs already there)."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        response = self.http.request("GET", path, retry=True, stream=True, expect_json=False)
+        handle, partial = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        try:
+            with os.fdopen(handle, "wb") as out, contextlib.closing(response):
+                for chunk in response.iter_content(1024 * 1024):
+                    out.write(chunk)
+            os.replace(partial, dest)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(partial)
+            raise
+        return dest
+
+
+def _existing(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No such file: {path}")
+    return path
+
+
+def _form_value(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)

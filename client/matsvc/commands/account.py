@@ -1,0 +1,49 @@
+"""`matsvc login` and `matsvc projects`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import socket
+
+from .. import config
+from ..client import Client
+from .common import say
+
+
+def add_parsers(commands) -> None:
+    login = commands.add_parser("login", help="Sign in with a username and password; saves the URL and a new token.")
+    login.add_argument("--username", "-u", help="Asked for when not given.")
+    login.set_defaults(run=run_login, needs_client=False)
+
+    projects = commands.add_parser("projects", help="List your projects.")
+    projects.add_argument("--search", help="Part of a project's name or slug.")
+    projects.set_defaults(run=run_projects)
+
+
+def run_login(args: argparse.Namespace) -> int:
+    current = config.resolve(args.url, None)
+    url = args.url or _ask("Server URL", current.url)
+    username = args.username or _ask("Username", getpass.getuser())
+    password = getpass.getpass("Password: ")
+    # Named after the machine, so the token list in the web front end says where each one lives.
+    token = Client.login(url, username, password, token_name=f"matsvc on {socket.gethostname()}"[:100])
+    path = config.save(url.rstrip("/"), token)
+    say(f"Signed in to {url} as {username}; token saved in {path}")
+    return 0
+
+
+def _ask(prompt: str, default: str | None) -> str:
+    while True:
+        answer = input(f"{prompt}" + (f" [{default}]" if default else "") + ": ").strip() or (default or "")
+        if answer:
+            return answer
+
+
+def run_projects(args: argparse.Namespace, client: Client) -> int:
+    projects = client.projects(search=args.search)
+    if not projects:
+        say("No projects.")
+    for project in projects:
+        print(f"{project['id']}  {project['slug']:<24} {project.get('role') or '':<7} {project['name']}")
+    return 0

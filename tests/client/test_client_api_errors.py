@@ -1,0 +1,130 @@
+"""API errors become ApiError; idempotent calls are retried with back-off, the rest are not."""
+
+import json
+
+import pytest
+import requests
+
+from matsvc import ApiError, Client, JobFailed
+from matsvc.cli import main
+
+
+def response(status=200, body=None, text=None, reason="OK"):
+    made = requests.models.Response()
+    made.status_code, made.reason = status, reason
+    made._content = (json.dumps(body) if body is not None else text or "").encode()
+    made.headers["Content-Type"] = "application/json" if body is not None else "text/html"
+    return made
+
+
+class FakeSession:
+    """Answers each request with the next scripted item (a Response, or an exception to raise)."""
+
+    def __init__(self, *script):
+        self.script = list(script)
+        self.sent = []
+        self.headers = {}
+
+    def request(self, method, url, timeout=None, **kwargs):
+        self.sent.append({"method": method, "url": url, "headers": dict(kwargs.get("headers") or {}), **kwargs})
+        item = self.script.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+
+def client_for(session, retries=3):
+    return Client("http://svc/", "t0k", session=session, retries=retries, backoff=0)
+
+
+VALIDATION = {"error": {"status": 400, "code": "invalid", "message": "params.count: Ensure this value is at least 1.",
+                        "field": "params.count", "fields": {"params.count": "Ensure this value is at least 1."}}}
+
+
+def test_an_error_body_becomes_an_api_error_with_its_message():
+    error = ApiError.from_response(response(400, VALIDATION, reason="Bad Request"))
+    assert str(error) == "params.count: Ensure this value is at least 1."
+    assert (error.status, error.code, error.field) == (400, "invalid", "params.count")
+    assert error.fields == {"params.count": "Ensure this value is at least 1."}
+
+
+def test_a_body_that_is_not_the_services_json_still_gives_one_line():
+    error = ApiError.from_response(response(502, text="<html>\n<b>Bad gateway</b>\n</html>", reason="Bad Gateway"))
+    assert str(error) == "HTTP 502 Bad Gateway: <html> <b>Bad gateway</b> </html>"
+    assert ApiError.from_response(response(404, {"detail": "x"}, reason="Not Found")).message == \
+        'HTTP 404 Not Found: {"detail": "x"}'
+
+
+def test_client_calls_send_the_token_and_raise_api_errors():
+    session = FakeSession(response(400, VALIDATION))
+    with pytest.raises(ApiError, match="at least 1") as caught:
+        client_for(session).create_job("p1", "texture.variations", {"count": 0})
+    assert caught.value.status == 400
+    assert session.headers["Authorization"] == "Token t0k"
+    assert session.sent[0]["url"] == "http://svc/api/v1/projects/p1/jobs"
+    assert len(session.sent) == 1  # a refusal is final: not retried
+
+
+def test_job_creation_is_retried_with_the_same_idempotency_key():
+    job = {"id": "j1", "status": "queued"}
+    session = FakeSession(requests.ConnectionError("reset"), response(503, text="busy"), response(202, job))
+    assert client_for(session).create_job("p1", "previews", inputs={"assets": ["a"]}) == job
+    keys = {sent["headers"]["Idempotency-Key"] for sent in session.sent}
+    assert len(session.sent) == 3 and len(keys) == 1 and len(keys.pop()) == 36
+    other = FakeSession(response(202, job))
+    client_for(other).create_job("p1", "previews")
+    assert other.sent[0]["headers"]["Idempotency-Key"] not in {s["headers"]["Idempotency-Key"] for s in session.sent}
+
+
+def test_a_key_still_in_use_is_retried_too():
+    in_use = {"error": {"status": 409, "code": "idempotency_key_in_use", "message": "still being processed"}}
+    session = FakeSession(response(409, in_use), response(202, {"id": "j1"}))
+    assert client_for(session).create_job("p1", "previews", idempotency_key="k-1")["id"] == "j1"
+    assert [s["headers"]["Idempotency-Key"] for s in session.sent] == ["k-1", "k-1"]
+
+
+def test_retries_give_up_after_a_few_attempts():
+    session = FakeSession(*[requests.ConnectionError("down")] * 3)
+    with pytest.raises(requests.ConnectionError):
+        client_for(session, retries=2).job("p1", "j1")
+    assert len(session.sent) == 3
+
+
+def test_uploads_are_not_retried_and_their_files_are_closed(tmp_path):
+    image = tmp_path / "a.png"
+    image.write_bytes(b"png")
+    session = FakeSession(requests.ConnectionError("reset"))
+    with pytest.raises(requests.ConnectionError):
+        client_for(session).upload("p1", [image])
+    handle = session.sent[0]["files"][0][1][1]
+    assert len(session.sent) == 1 and handle.closed
+    with pytest.raises(FileNotFoundError, match="No such file: .*missing.png"):
+        client_for(FakeSession()).upload("p1", [tmp_path / "missing.png"])
+
+
+def test_wait_reports_progress_and_raises_when_the_job_fails():
+    states = [{"id": "j1", "kind": "k", "status": s, "progress": p, "stage": "", "error": e}
+              for s, p, e in (("queued", 0, ""), ("running", 0.5, ""), ("failed", 0.5, "The photos do not match."))]
+    session = FakeSession(*[response(200, state) for state in states])
+    seen = []
+    with pytest.raises(JobFailed, match="job k j1 failed: The photos do not match.") as caught:
+        client_for(session).wait("p1", "j1", on_progress=lambda job: seen.append(job["progress"]), poll=0)
+    assert seen == [0, 0.5, 0.5] and caught.value.job["status"] == "failed"
+
+
+def test_projects_resolve_by_id_slug_or_name():
+    projects = {"count": 2, "next": None, "results": [
+        {"id": "11", "slug": "walls", "name": "Castle walls"}, {"id": "22", "slug": "floors", "name": "Floors"}]}
+    session = FakeSession(*[response(200, projects)] * 4)
+    client = client_for(session)
+    assert [client.resolve_project(ref)["id"] for ref in ("22", "walls", "castle WALLS")] == ["22", "11", "11"]
+    with pytest.raises(ApiError, match="No project 'roofs' .yours: walls, floors"):
+        client.resolve_project("roofs")
+
+
+def test_the_cli_prints_the_api_message_and_exits_non_zero(monkeypatch, capsys):
+    session = FakeSession(response(401, {"error": {"status": 401, "code": "authentication_failed",
+                                                   "message": "Invalid token."}}))
+    monkeypatch.setattr(requests, "Session", lambda: session)
+    assert main(["--url", "http://svc", "--token", "bad", "projects"]) == 1
+    assert capsys.readouterr().err == "matsvc: error: Invalid token.\n"

@@ -1,0 +1,143 @@
+"""The `matsvc` command line against the real service (web server, broker and worker processes)."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.client.conftest import CLIENT_DIR
+from tests.e2e.service import start_service
+
+pytestmark = [pytest.mark.e2e]
+
+
+@pytest.fixture(scope="module")
+def service():
+    running = start_service("embedded")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def project(service):
+    response = service.session().post(service.url("/api/v1/projects"), json={"name": "CLI e2e", "slug": "cli-e2e"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+def matsvc(service, tmp_path):
+    """Run the CLI as a user would: a separate process, configured by environment variables."""
+    env = {**os.environ, "MATSVC_URL": service.base_url, "MATSVC_TOKEN": service.token,
+           "MATSVC_CONFIG": str(tmp_path / "no-config.json"),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(CLIENT_DIR), os.environ.get("PYTHONPATH")]))}
+
+    def run(*args, timeout=120):
+        return subprocess.run([sys.executable, "-m", "matsvc", *map(str, args)], env=env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    return run
+
+
+def save_png(path, size, seed):
+    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def ok(done):
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def last_line_is_one_error(done) -> str:
+    assert done.returncode != 0, done.stdout + done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith("matsvc: error: "), done.stderr
+    return line
+
+
+def test_upscale_a_folder_then_a_rerun_skips_what_is_done(matsvc, service, project, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    save_png(folder / "bricks.png", (32, 32), 1)
+    save_png(folder / "moss.png", (32, 24), 2)
+    out = tmp_path / "out"
+    done = ok(matsvc("upscale", folder, "-x", "2", "--no-wrap", "--project", project["slug"], "-o", out))
+    assert done.stdout.split() == [str(out / "bricks.png"), str(out / "moss.png")]
+    assert Image.open(out / "bricks.png").size == (64, 64) and Image.open(out / "moss.png").size == (64, 48)
+    assert "100%" in done.stderr  # the progress bar
+
+    again = ok(matsvc("upscale", folder, "-x", "2", "--project", project["slug"], "-o", out))
+    assert "Skipped" in again.stderr and "Nothing to do: all 2 outputs exist" in again.stderr
+    jobs = service.session().get(service.url(f"/api/v1/projects/{project['id']}/jobs"),
+                                 params={"kind": "superres.upscale"}).json()
+    assert jobs["count"] == 2
+
+
+def test_vary_a_texture(matsvc, project, tmp_path):
+    texture = save_png(tmp_path / "stones.png", (48, 48), 3)
+    out = tmp_path / "variations"
+    ok(matsvc("vary", texture, "-n", "2", "--size", "64", "--seed", "7", "--mode", "quality",
+              "--project", project["name"], "-o", out))
+    for name in ("variation_01.png", "variation_02.png"):
+        assert Image.open(out / name).size == (64, 64)
+
+
+@pytest.fixture(scope="module")
+def photo_pair(tmp_path_factory):
+    from materials.capture.synthetic import make_capture
+
+    folder = tmp_path_factory.mktemp("capture")
+    capture = make_capture("tiles", width=256, height=192, period=64, seed=2)
+    Image.fromarray(capture.flash).save(folder / "flash.png")
+    Image.fromarray(capture.guide).save(folder / "guide.png")
+    return folder / "flash.png", folder / "guide.png"
+
+
+def test_capture_a_material(matsvc, project, photo_pair, tmp_path):
+    out = tmp_path / "material"
+    done = ok(matsvc("capture", *photo_pair, "--quality", "fast", "--project", project["id"], "-o", out))
+    for role in ("albedo", "normal", "roughness", "specular"):
+        assert (out / f"{role}.png").is_file()
+        assert str(out / f"{role}.png") in done.stdout.split()
+
+
+def test_capture_with_an_engine_export(matsvc, service, project, photo_pair, tmp_path):
+    kinds = service.session().get(service.url("/api/v1/job-kinds")).json()["results"]
+    if "material.export" not in {k["kind"] for k in kinds}:
+        pytest.skip("this service has no material.export job kind yet: `capture --export` is not exercised")
+    out = tmp_path / "material"
+    ok(matsvc("capture", *photo_pair, "--quality", "fast", "--export", "gltf", "--project", project["slug"],
+              "-o", out))
+    assert (out / "albedo.png").is_file() and any((out / "gltf").iterdir())
+
+
+def test_failures_end_in_one_clear_line(matsvc, project, photo_pair, tmp_path):
+    notes = tmp_path / "notes.png"
+    notes.write_text("not an image")
+    refused = matsvc("vary", notes, "--project", project["slug"], "-o", tmp_path / "out")
+    assert "notes.png is not a readable image" in last_line_is_one_error(refused)
+
+    unrelated = save_png(tmp_path / "unrelated.png", (256, 192), 4)
+    failed = matsvc("capture", photo_pair[0], unrelated, "--quality", "fast", "--project", project["slug"],
+                    "-o", tmp_path / "material")
+    line = last_line_is_one_error(failed)
+    assert "material.two_shot" in line and " failed: " in line and not (tmp_path / "material").exists()
+
+    unknown = matsvc("projects", "--search", "x", "--project", "x")
+    assert unknown.returncode == 2 and "unrecognized arguments" in unknown.stderr
+
+
+def test_jobs_lists_the_projects_jobs(matsvc, service, project):
+    listed = ok(matsvc("jobs", "--project", project["slug"], "--limit", "50")).stdout.splitlines()
+    jobs = service.session().get(service.url(f"/api/v1/projects/{project['id']}/jobs")).json()["results"]
+    assert len(listed) == len(jobs) >= 3
+    for job, line in zip(jobs, listed):
+        assert line.split()[:3] == [job["id"], job["kind"], job["status"]]
+    assert {"superres.upscale", "texture.variations", "material.two_shot"} <= {j["kind"] for j in jobs}
+    failed = ok(matsvc("jobs", "--status", "failed")).stdout
+    assert "material.two_shot" in failed and "superres.upscale" not in failed
