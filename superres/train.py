@@ -67,6 +67,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--lr-patch", type=int, default=None)
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--gan-lr", type=float, default=5e-5)
+    p.add_argument("--gan-l1-weight", type=float, default=0.5, help="GAN stage: L1 fidelity weight")
+    p.add_argument("--gan-hfen-weight", type=float, default=5.0, help="GAN stage: HFEN (edge) weight")
+    p.add_argument("--gan-perceptual-weight", type=float, default=0.1, help="GAN stage: perceptual weight")
+    p.add_argument("--gan-adv-weight", type=float, default=0.01, help="GAN stage: adversarial weight")
     p.add_argument("--features", type=int, default=32)
     p.add_argument("--growth", type=int, default=16)
     p.add_argument("--blocks", type=int, default=2)
@@ -119,8 +123,9 @@ def main(argv=None) -> None:
 
     if args.gan_minutes is None and args.gan_steps is None:
         return
-    gan_config = StageConfig(batch=args.batch, lr=args.gan_lr, lr_floor=0.2, l1_weight=0.5, hfen_weight=5.0,
-                             perceptual_weight=0.1, gan_weight=0.01)
+    gan_config = StageConfig(batch=args.batch, lr=args.gan_lr, lr_floor=0.2, l1_weight=args.gan_l1_weight,
+                             hfen_weight=args.gan_hfen_weight, perceptual_weight=args.gan_perceptual_weight,
+                             gan_weight=args.gan_adv_weight)
     result = train_stage(
         "gan", generator, sampler, Budget(args.gan_minutes, args.gan_steps), gan_config,
         val_pairs=val, log_path=log_path, device=device,
