@@ -1,10 +1,16 @@
-"""Job kind `material.two_shot`: a flash photo and a guide photo of a flat, repeating surface
+"""Job kinds `material.two_shot`: a flash photo and a guide photo of a flat, repeating surface
 become a tileable SVBRDF (albedo, specular, normal, roughness, glossiness, anisotropy), with
-re-renders for checking and the capture report (see docs/capture.md, docs/shading-model.md)."""
+re-renders for checking and the capture report (see docs/capture.md, docs/shading-model.md);
+and `material.export`: a material set as engine-ready files (glTF, Unreal, Unity, plain PBR;
+see docs/exports.md)."""
 
 from rest_framework import serializers
 
+from materials.exports import MAP_ROLES as EXPORT_MAP_ROLES
+from materials.exports import PRESETS as EXPORT_PRESETS
+from materials.exports import canonical_role, missing_roles
 from webapp.jobs.registry import InputSpec, JobKind, register
+from webapp.services.assets import IMAGE_FORMATS
 
 MAP_ROLES = ("albedo", "specular", "normal", "roughness", "glossiness", "anisotropy")
 MIN_SIDE = 64  # mirrors materials.capture.pipeline.MIN_SIDE_PX (that module imports torch)
@@ -83,4 +89,99 @@ register(JobKind(
     max_attempts=2,
     output_kind="material",
     check=check_two_shot,
+))
+
+
+# -- material.export ---------------------------------------------------------------------------
+
+# Prefer the most precise file where a set holds a map twice (a capture's PNG and EXR).
+_DEPTH_RANK = {"8": 0, "16": 1, "32f": 2}
+
+
+class ExportParams(serializers.Serializer):
+    preset = serializers.ChoiceField(choices=sorted(EXPORT_PRESETS),
+                                     help_text="gltf: .gltf + .bin + PNG; glb: one binary glTF; unreal: T_<Name>_BC/N/ORM; "
+                                               "unity: <Name>_BaseMap/Normal/MaskMap; pbr: one map per file.")
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                                 help_text="Name in the file names (letters and digits kept, PascalCase); "
+                                           "default: the set's name.")
+    resolution = serializers.IntegerField(required=False, min_value=64, max_value=8192,
+                                          help_text="Longest side in pixels; maps are scaled down to it, never up. "
+                                                    "Default: the albedo's size.")
+    bit_depth = serializers.ChoiceField(choices=["8", "16"], default="8", help_text="PNG bit depth.")
+    exr = serializers.BooleanField(default=False,
+                                   help_text="Write linear data maps (normal, ORM, mask, roughness...) as float EXR "
+                                             "instead of PNG; colour maps stay sRGB PNG, glTF stays PNG.")
+
+
+def export_maps(assets) -> dict:
+    """The set's maps by role (aliases such as occlusion -> ao resolved), the most precise
+    file of each role; renders, thumbnails and non-image files are left out."""
+    chosen = {}
+    for asset in assets:
+        role = canonical_role(asset.role)
+        if role not in EXPORT_MAP_ROLES or asset.format not in IMAGE_FORMATS:
+            continue
+        if role not in chosen or _DEPTH_RANK.get(asset.bit_depth, 0) > _DEPTH_RANK.get(chosen[role].bit_depth, 0):
+            chosen[role] = asset
+    return chosen
+
+
+def _missing_maps_message(maps) -> str | None:
+    missing = missing_roles(maps)
+    if not missing:
+        return None
+    return (f"The set has no {' or '.join(missing)} map; an export needs albedo and normal maps "
+            "(upload them with those roles, or export a material set).")
+
+
+def check_export(inputs, params):
+    message = _missing_maps_message(export_maps(inputs["set"]))
+    if message:
+        raise serializers.ValidationError({"inputs.set": message})
+
+
+def run_export(ctx) -> None:
+    from imaging.io import ImageInfo
+    from materials.exports import ExportOptions, SourceMap, export_material, safe_name
+    from webapp.jobs.runtime import JobInputError
+
+    maps = export_maps(ctx.inputs["set"])
+    message = _missing_maps_message(maps)
+    if message:  # checked at creation, but the set may have changed since
+        raise JobInputError(message)
+    material_set = maps["albedo"].asset_set
+    params = ctx.params
+    preset, name = params["preset"], safe_name(params.get("name") or material_set.name)
+    sources = {}
+    for index, (role, asset) in enumerate(maps.items()):
+        ctx.progress(0.5 * index / len(maps), f"reading {asset.name}")
+        sources[role] = SourceMap(ctx.read_input(asset).pixels, asset.colour_space)
+    ctx.progress(0.5, f"writing the {EXPORT_PRESETS[preset]} files")
+    options = ExportOptions(bit_depth=params["bit_depth"], exr=params["exr"], resolution=params.get("resolution"))
+    result = export_material(sources, ctx.output_path("x").parent, preset=preset, name=name, options=options)
+    for file in result.files:
+        # Model files (.gltf, .bin, .glb) are recorded with the size and depth of their textures.
+        info = None if file.is_image else ImageInfo(file.format, file.width, file.height, 0, file.bit_depth)
+        ctx.add_output(file.path.name, file.role, colour_space=file.colour_space, source=maps["albedo"],
+                       metadata={"export": preset}, info=info)
+    ctx.outputs.name = f"{name} ({EXPORT_PRESETS[preset]})"
+    ctx.outputs.kind = "export"
+    ctx.outputs.tags = list(material_set.tags)
+    ctx.result = {"preset": preset, "name": name, "width": result.width, "height": result.height,
+                  "files": [file.path.name for file in result.files], "notes": result.notes}
+
+
+register(JobKind(
+    name="material.export",
+    title="Material export for engines",
+    params=ExportParams,
+    runner="materials.jobs:run_export",
+    inputs={"set": InputSpec("set", help="The material set: albedo and normal maps at least; specular, "
+                                         "roughness or glossiness, anisotropy, height, ao, metallic where present.")},
+    queue="default",
+    time_limit_s=900,
+    max_attempts=2,
+    output_kind="export",
+    check=check_export,
 ))

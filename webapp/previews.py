@@ -23,8 +23,10 @@ def _check(assets, params):
 
 def run_previews(ctx) -> None:
     from imaging.preview import make_preview, needs_tonemapped_preview
+    from webapp.services.assets import IMAGE_FORMATS
 
-    sources = [a for group in ctx.inputs.values() for a in group if a.role not in ("thumbnail", "preview")]
+    sources = [a for group in ctx.inputs.values() for a in group
+               if a.role not in ("thumbnail", "preview") and a.format in IMAGE_FORMATS]
     sources = list({a.pk: a for a in sources}.values())
     ctx.outputs.name = "Previews"
     ctx.outputs.kind = "preview"

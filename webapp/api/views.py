@@ -267,7 +267,8 @@ class AssetDownload(AssetDetail):
     def get(self, request, project_id, asset_id):
         asset = self.get_object()
         content_types = {"png": "image/png", "jpeg": "image/jpeg", "tiff": "image/tiff",
-                         "webp": "image/webp", "exr": "image/x-exr"}
+                         "webp": "image/webp", "exr": "image/x-exr", "gltf": "model/gltf+json",
+                         "glb": "model/gltf-binary", "bin": "application/octet-stream"}
         response = FileResponse(default_storage.open(asset.file.name, "rb"), as_attachment=True,
                                 filename=asset.name, content_type=content_types.get(asset.format))
         response["ETag"] = f'"{asset.sha256}"'

@@ -32,6 +32,9 @@ class StagedAsset:
     colour_space: str
     source: Asset | None = None
     metadata: dict = field(default_factory=dict)
+    # What to record for a file that is not an image (e.g. a .gltf): an imaging.io.ImageInfo.
+    # None: probed from the file's header when committed.
+    info: object | None = None
 
 
 @dataclass
@@ -105,9 +108,12 @@ class JobContext:
         return self.staging_dir / "out" / name
 
     def add_output(self, name: str, role: str, *, pixels=None, colour_space: str = "srgb",
-                   bit_depth: str | None = None, source: Asset | None = None, metadata: dict | None = None) -> Path:
+                   bit_depth: str | None = None, source: Asset | None = None, metadata: dict | None = None,
+                   info=None) -> Path:
         """Stage one output image: `pixels` (numpy (H,W,C)) is encoded by the file extension of `name`;
-        without `pixels` the file must already exist at `output_path(name)`."""
+        without `pixels` the file must already exist at `output_path(name)`. A file that is not an
+        image (a .gltf, .bin or .glb) needs `info`, an `imaging.io.ImageInfo` of what to record:
+        its format and the size and bit depth of the textures it uses."""
         path = self.output_path(name)
         if any(staged.name == name for staged in self.outputs.assets):
             raise ValueError(f"output {name!r} added twice")
@@ -117,7 +123,7 @@ class JobContext:
             write_image(path, pixels, bit_depth=bit_depth)
         elif not path.exists():
             raise FileNotFoundError(path)
-        self.outputs.assets.append(StagedAsset(path, name, role, colour_space, source, metadata or {}))
+        self.outputs.assets.append(StagedAsset(path, name, role, colour_space, source, metadata or {}, info))
         return path
 
 

@@ -16,6 +16,8 @@ DATA_ROLES = {
 }
 ROLE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "tiff": "tif", "webp": "webp", "exr": "exr"}
+# Asset formats that are images; an engine export also stores model files (gltf, glb, bin).
+IMAGE_FORMATS = frozenset(EXTENSIONS)
 
 
 def default_colour_space(role: str, bit_depth: str) -> str:

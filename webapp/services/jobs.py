@@ -270,7 +270,7 @@ def commit_outputs(job: Job, kind: registry.JobKind, ctx: JobContext) -> str:
                 asset_set.set_tags(outputs.tags)
                 asset_set.save()
                 for staged in outputs.assets:
-                    info = probe_image(staged.path)
+                    info = staged.info or probe_image(staged.path)
                     asset = store_file(asset_set, staged.path, name=staged.name, role=staged.role, info=info,
                                        colour_space=staged.colour_space or default_colour_space(staged.role, info.bit_depth),
                                        source=staged.source, metadata=staged.metadata)
