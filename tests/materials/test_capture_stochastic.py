@@ -79,10 +79,15 @@ def test_stochastic_tile_is_made_seamless_by_synthesis(leather):
     assert maps.shape == fitted.shape
     assert "tileable_s" in result.report["time_s"]
     # Wrap-around seam: the fitted tile (cut from the photo) has one, the output does not.
-    albedo_seam = seam_score(maps.albedo)
-    assert albedo_seam < 1.3, albedo_seam
-    assert seam_score(fitted.albedo) > albedo_seam
+    # One line's score is noisy (interior lines of seamless tiles score 0.45-1.5), so the wrap
+    # line is compared with interior lines brought to the border by rolling the tile.
     h, w = maps.shape
+    albedo_seam = seam_score(maps.albedo)
+    shifts = [(h // 2, w // 2), (h // 3, w // 5), (2 * h // 3, 3 * w // 4), (h // 5, 2 * w // 3)]
+    interior = np.median([seam_score(np.roll(maps.albedo, s, (0, 1))) for s in shifts])
+    assert albedo_seam < 2.0 * interior, (albedo_seam, interior)
+    assert albedo_seam < 2.5, albedo_seam
+    assert seam_score(fitted.albedo) > albedo_seam
     middle = (slice(h // 2 - 4, h // 2 + 4), slice(w // 2 - 4, w // 2 + 4))
     assert np.abs(maps.albedo[middle] - fitted.albedo[middle]).mean() < 0.02
     assert np.allclose(np.linalg.norm(maps.normal, axis=-1), 1, atol=1e-4)

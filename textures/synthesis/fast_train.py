@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from .generator import TextureGenerator
-from .optimise import Progress, _standardise
+from .colour import ChannelBasis
+from .optimise import Progress
 from .patch_swd import PatchSWD
 
 
@@ -22,11 +23,12 @@ def train_generator(exemplar: torch.Tensor, *, seed: int = 0, steps: int = 400,
     """
     torch.manual_seed(seed)  # weight initialisation
     generator = torch.Generator().manual_seed(int(seed))
-    mean, spread = _standardise(exemplar, ignore)
-    source = (exemplar - mean) / spread
+    basis = ChannelBasis.fit(exemplar, ignore)
+    source = basis.whiten(exemplar)
     model = TextureGenerator(exemplar.shape[1], width=width).to(exemplar.device)
-    model.mean.copy_(mean)
-    model.spread.copy_(spread)
+    model.mean.copy_(basis.mean)
+    model.to_white.copy_(basis.to_white)
+    model.from_white.copy_(basis.from_white)
     losses = []
     for factor in scales:
         level = F.avg_pool2d(source, factor) if factor > 1 else source

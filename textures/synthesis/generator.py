@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .colour import ChannelBasis
 from .pyramid import resize_periodic
 
 
@@ -26,7 +27,8 @@ def _block(in_channels: int, out_channels: int) -> nn.Sequential:
 class TextureGenerator(nn.Module):
     """Multi-scale noise -> `(B,C,h,w)` texture in standardised units.
 
-    `mean` / `spread` buffers hold the exemplar statistics to map back to its units.
+    `mean` / `to_white` / `from_white` buffers hold the exemplar's channel basis (colour.py) to map
+    back to its units.
     """
 
     noise_channels = 4
@@ -38,7 +40,8 @@ class TextureGenerator(nn.Module):
         self.joins = nn.ModuleList(_block(2 * width, width) for _ in range(scales - 1))
         self.to_image = nn.Conv2d(width, out_channels, 1)
         self.register_buffer("mean", torch.zeros(1, out_channels, 1, 1))
-        self.register_buffer("spread", torch.ones(1, out_channels, 1, 1))
+        self.register_buffer("to_white", torch.eye(out_channels))
+        self.register_buffer("from_white", torch.eye(out_channels))
 
     @property
     def multiple(self) -> int:
@@ -67,5 +70,5 @@ class TextureGenerator(nn.Module):
         padded = tuple(-(-s // self.multiple) * self.multiple for s in size)
         device = self.mean.device
         noises = [n.to(device) for n in self.noise(1, padded, generator)]
-        image = self(noises) * self.spread + self.mean
+        image = ChannelBasis(self.mean, self.to_white, self.from_white).restore(self(noises))
         return resize_periodic(image, size)
