@@ -13,6 +13,10 @@ const files = {
   "build/three.core.js": "three/three.core.js",
   "examples/jsm/controls/OrbitControls.js": "three/addons/controls/OrbitControls.js",
   "examples/jsm/environments/RoomEnvironment.js": "three/addons/environments/RoomEnvironment.js",
+  // GLTFLoader: the browser tests load our glTF/GLB exports with it (a real loader).
+  "examples/jsm/loaders/GLTFLoader.js": "three/addons/loaders/GLTFLoader.js",
+  "examples/jsm/utils/BufferGeometryUtils.js": "three/addons/utils/BufferGeometryUtils.js",
+  "examples/jsm/utils/SkeletonUtils.js": "three/addons/utils/SkeletonUtils.js",
   "LICENSE": "three/LICENSE",
 };
 for (const [from, to] of Object.entries(files)) {

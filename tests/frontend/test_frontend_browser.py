@@ -433,3 +433,70 @@ def test_result_views_tile_and_compare(page, project_url, service):
     page.locator("#views-under-test input[type=range]").fill("20")
     assert "80%" in before.evaluate("node => node.style.clipPath")
     assert "128×128" in page.inner_text("#views-under-test .compare-label")
+
+
+GLTF_LOADER = ROOT / "frontend/static/frontend/vendor/three/addons/loaders/GLTFLoader.js"
+
+# Loads a .glb (one base64 string) or a .gltf with its files (name -> base64, the .gltf first)
+# with three.js's GLTFLoader and describes what it built.
+LOAD_GLTF_JS = """async ({files, main}) => {
+  const THREE = await import('three');
+  const { GLTFLoader } = await import('three/addons/loaders/GLTFLoader.js');
+  const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const urls = {};
+  for (const [name, b64] of Object.entries(files)) {
+    urls[name] = URL.createObjectURL(new Blob([bytes(files[name])]));
+  }
+  const manager = new THREE.LoadingManager();
+  manager.setURLModifier((url) => urls[url.split('/').pop()] || url);
+  const gltf = await new GLTFLoader(manager).loadAsync(urls[main]);
+  let mesh = null;
+  gltf.scene.traverse((node) => { if (node.isMesh) mesh = node; });
+  const m = mesh.material;
+  const size = (texture) => texture ? [texture.image.width, texture.image.height] : null;
+  return {
+    type: m.type, name: m.name,
+    maps: {map: size(m.map), normalMap: size(m.normalMap), roughnessMap: size(m.roughnessMap),
+           metalnessMap: size(m.metalnessMap), specularColorMap: size(m.specularColorMap),
+           anisotropyMap: size(m.anisotropyMap)},
+    colourSpace: m.map.colorSpace, normalSpace: m.normalMap.colorSpace,
+    anisotropy: m.anisotropy, specularIntensity: m.specularIntensity,
+    vertices: mesh.geometry.attributes.position.count,
+    tangents: !!mesh.geometry.attributes.tangent,
+  };
+}"""
+
+
+@pytest.mark.skipif(not GLTF_LOADER.exists(), reason="three.js is not vendored: run frontend/setup.sh")
+@pytest.mark.parametrize("preset", ["glb", "gltf"])
+def test_gltf_export_loads_in_three_gltfloader(page, project_url, tmp_path, preset):
+    """The glTF presets open in a real loader: three.js builds a MeshPhysicalMaterial with every map,
+    the specular and anisotropy extensions applied, from our files alone."""
+    from materials.exports import ExportOptions, SourceMap, export_material
+
+    height, width = 24, 40
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    normal = np.stack([0.3 * np.sin(x / 3), 0.3 * np.cos(y / 2), np.ones_like(x)], -1)
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    as8 = lambda values: np.rint(np.clip(values, 0, 1) * 255).astype(np.uint8)
+    sources = {
+        "albedo": SourceMap(as8(np.dstack([x / width, y / height, np.full_like(x, 0.5)])), "srgb"),
+        "specular": SourceMap(as8(np.full((height, width, 3), 0.25)), "srgb"),
+        "normal": SourceMap(as8(normal * 0.5 + 0.5), "linear"),
+        "roughness": SourceMap(as8(np.full((height, width, 1), 0.5)), "linear"),
+        "anisotropy": SourceMap(as8(np.dstack([np.full_like(x, 1.0), np.full_like(x, 0.5), np.full_like(x, 0.6)])),
+                                "linear"),
+    }
+    result = export_material(sources, tmp_path, preset=preset, name="Quay Stone", options=ExportOptions())
+    files = {f.path.name: base64.b64encode(f.path.read_bytes()).decode() for f in result.files}
+    main = next(name for name in files if name.endswith("." + preset))
+
+    page.goto(project_url)
+    loaded = page.evaluate(LOAD_GLTF_JS, {"files": files, "main": main})
+    assert not page.errors, page.errors
+    assert loaded["type"] == "MeshPhysicalMaterial" and loaded["name"] == "QuayStone", loaded
+    for texture in ("map", "normalMap", "roughnessMap", "metalnessMap", "specularColorMap", "anisotropyMap"):
+        assert loaded["maps"][texture] == [width, height], (texture, loaded)
+    assert loaded["colourSpace"] == "srgb" and loaded["normalSpace"] in ("", "srgb-linear", "NoColorSpace"), loaded
+    assert loaded["anisotropy"] > 0 and loaded["specularIntensity"] > 0, loaded
+    assert loaded["vertices"] >= 4 and loaded["tangents"], loaded
