@@ -3,6 +3,7 @@ import json
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
+from integrations.addresses import refusal
 from integrations.models import WebhookDelivery, WebhookEndpoint, WebhookEvent, all_events
 
 
@@ -18,6 +19,12 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         model = WebhookEndpoint
         fields = ["id", "url", "description", "events", "active", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    def validate_url(self, value):
+        reason = refusal(value)
+        if reason:
+            raise serializers.ValidationError(reason)
+        return value
 
     def validate_events(self, value):
         if not value:

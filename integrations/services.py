@@ -18,6 +18,7 @@ from django.utils import timezone
 from rest_framework.fields import DateTimeField
 from rest_framework.utils.encoders import JSONEncoder
 
+from integrations.addresses import refusal
 from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from integrations.signing import new_secret, signature
 from webapp.api.serializers import JobSerializer
@@ -93,7 +94,9 @@ def deliver(delivery_id: str) -> str:
     if delivery is None or delivery.status != DeliveryStatus.PENDING:
         # Deleted with its endpoint, or a redelivered message of a finished delivery.
         return delivery.status if delivery else "missing"
-    response_status, error = _post(delivery)
+    # Checked again at every attempt: the name may resolve to another address than at registration.
+    refused = refusal(delivery.endpoint.url)
+    response_status, error = (None, f"Not sent: {refused}") if refused else _post(delivery)
     now = timezone.now()
     delivery.attempts += 1
     delivery.last_attempt_at = now
@@ -102,7 +105,7 @@ def deliver(delivery_id: str) -> str:
     retry_in = None
     if not error:
         delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, now
-    elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+    elif refused or delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
         delivery.status = DeliveryStatus.FAILED
     else:
         retry_in = retry_delay(delivery.attempts)

@@ -15,7 +15,7 @@ import dramatiq
 import pytest
 
 from integrations import services
-from integrations.models import WebhookDelivery
+from integrations.models import WebhookDelivery, WebhookEndpoint
 from webapp.models import Job, Membership, Project, Role
 
 pytestmark = pytest.mark.django_db
@@ -235,3 +235,47 @@ def test_a_webhook_problem_never_fails_the_job(api_for, alice, project, monkeypa
     job = start_job(api_for(alice), project)
     assert run_queued_jobs() == ["succeeded"]
     assert Job.objects.get(pk=job["id"]).status == "succeeded" and WebhookDelivery.objects.count() == 0
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8000/hooks",          # the service itself
+    "http://localhost/hooks",
+    "http://10.1.2.3/hooks",                # private networks
+    "http://192.168.0.10:9000/",
+    "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+    "http://[::1]/hooks",
+    "http://[::ffff:127.0.0.1]/hooks",       # IPv4-mapped IPv6
+    "http://0.0.0.0/",
+])
+def test_receivers_on_private_addresses_are_refused_by_default(api_for, alice, project, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    response = api_for(alice).post(hooks_url(project), {"url": url}, format="json")
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["field"] == "url" and "private, loopback or reserved" in error["message"], error
+    assert WebhookEndpoint.objects.count() == 0
+
+
+def test_public_addresses_pass_the_check(settings):
+    from integrations.addresses import refusal
+
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    assert refusal("https://93.184.215.14/hooks") is None
+    assert refusal("http://[2606:4700:4700::1111]:8443/x") is None
+    assert "169.254.169.254" in refusal("http://169.254.169.254/")
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    assert refusal("http://169.254.169.254/") is None
+
+
+def test_a_delivery_to_an_address_that_became_private_is_not_sent(api_for, alice, project, settings, receiver,
+                                                                  then_deliver, run_queued_jobs):
+    """The check runs again before each attempt (the name may resolve elsewhere by then): the
+    delivery fails at once, says why, and nothing reaches the receiver."""
+    add_webhook(api_for(alice), project, receiver.url)  # allowed when registered (tests allow 127.0.0.1)
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    with then_deliver():
+        start_job(api_for(alice), project)
+        run_queued_jobs()
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("failed", 1, None)
+    assert delivery.error.startswith("Not sent: 127.0.0.1 resolves to 127.0.0.1") and receiver.received == []
