@@ -162,6 +162,9 @@ def initial_albedo(obs: Observations, geometry: FlashGeometry) -> torch.Tensor:
 # linearly to a tenth over the shared stage, so it can travel tens of pixels
 # and still settle).
 CENTRE_LR = 1.5
+# Specular of the metal start of the shared stage, in the fit's exposure units (the albedo
+# estimate's 99th percentile is 0.8 there, and for a metal that estimate is mostly specular tail).
+METAL_START_SPECULAR = 5.0
 
 
 def _run(params, geometry, obs, steps, settings, gen, progress, span, with_priors, fit_centre=False):
@@ -216,13 +219,26 @@ def fit_svbrdf(obs: Observations, centre, distance: float, settings: FitSettings
     t0 = time.perf_counter()
     s0, s1 = span
     at = lambda f: s0 + (s1 - s0) * f
-    # Stage 1: one shared BRDF and the highlight centre, on half resolution.
+    # Stage 1: one shared BRDF and the highlight centre, on half resolution, from two starts:
+    # a dielectric (F0 0.04) and a metal (specular far above the albedo). From the dielectric
+    # start a dark metal ends in a poor minimum where diffuse albedo explains the highlight
+    # (brushed metal: log-domain RMS 1.34 against 0.74 from the metal start); the lower loss wins.
     coarse = obs.coarse()
-    shared = SharedParameters(initial_albedo(coarse, geometry).clamp(0.005, 2.0),
-                              torch.full((1, 3), 0.04, device=device),
-                              torch.full((1, 1), 0.5, device=device)).to(device)
-    _run(shared, geometry, coarse, settings.global_steps, settings, gen, progress, (at(0), at(0.2)),
-         False, fit_centre=True)
+    albedo0 = initial_albedo(coarse, geometry).clamp(0.005, 2.0)
+    # The dielectric start draws from `gen` as the single start did, so dielectrics fit as before.
+    starts = [(0.04, gen), (METAL_START_SPECULAR, torch.Generator().manual_seed(settings.seed + 1))]
+    best = None
+    for start, (specular0, start_gen) in enumerate(starts):
+        trial_geometry = FlashGeometry(centre, distance).to(device)
+        shared = SharedParameters(albedo0, torch.full((1, 3), specular0, device=device),
+                                  torch.full((1, 1), 0.5, device=device)).to(device)
+        _run(shared, trial_geometry, coarse, settings.global_steps, settings, start_gen, progress,
+             (at(0.1 * start), at(0.1 * start + 0.1)), False, fit_centre=True)
+        with torch.no_grad():
+            loss = float(observation_loss(shared.maps(), coarse, trial_geometry, None))
+        if best is None or loss < best[0]:
+            best = (loss, shared, trial_geometry)
+    _, shared, geometry = best
     geometry.shift.requires_grad_(False)
     t1 = time.perf_counter()
     # Stage 2: everything per pixel on half resolution, warm-started.
