@@ -76,19 +76,17 @@ def test_offset_blend_fallback_removes_the_wrap_seam():
 def test_stochastic_tile_is_made_seamless_by_synthesis(leather):
     """The written maps wrap around without a seam (texture-multiplier make-tileable), keep the
     fitted tile's middle, and stay physically valid."""
-    from textures.synthesis.metrics import seam_score
+    from textures.synthesis.metrics import interior_seam_score, seam_score
 
     _, result = leather
     fitted, maps = result.fitted_maps, result.maps
     assert maps.shape == fitted.shape
     assert "tileable_s" in result.report["time_s"]
     # Wrap-around seam: the fitted tile (cut from the photo) has one, the output does not.
-    # One line's score is noisy (interior lines of seamless tiles score 0.45-1.5), so the wrap
-    # line is compared with interior lines brought to the border by rolling the tile.
+    # A single line's score is noisy: the wrap line is judged against interior lines.
     h, w = maps.shape
     albedo_seam = seam_score(maps.albedo)
-    shifts = [(h // 2, w // 2), (h // 3, w // 5), (2 * h // 3, 3 * w // 4), (h // 5, 2 * w // 3)]
-    interior = np.median([seam_score(np.roll(maps.albedo, s, (0, 1))) for s in shifts])
+    interior = interior_seam_score(maps.albedo)
     assert albedo_seam < 2.0 * interior, (albedo_seam, interior)
     assert albedo_seam < 2.5, albedo_seam
     assert seam_score(fitted.albedo) > albedo_seam

@@ -37,6 +37,22 @@ def seam_score(image: np.ndarray) -> float:
     return float((across_x + across_y) / max(inside_x + inside_y, 1e-12))
 
 
+# Interior lines brought to the border by `interior_seam_score`, as fractions of (H, W).
+INTERIOR_SHIFTS = ((1 / 2, 1 / 2), (1 / 3, 1 / 5), (2 / 3, 3 / 4), (1 / 5, 2 / 3))
+
+
+def interior_seam_score(image: np.ndarray) -> float:
+    """Median `seam_score` of interior lines: the image rolled so that they sit at the border.
+
+    One line's score is noisy (interior lines of seamless outputs score 0.45-1.5), so a wrap
+    line is judged against this rather than against 1.
+    """
+    image = np.asarray(image)
+    height, width = image.shape[:2]
+    return float(np.median([seam_score(np.roll(image, (round(fy * height), round(fx * width)), (0, 1)))
+                            for fy, fx in INTERIOR_SHIFTS]))
+
+
 def copy_score(output: np.ndarray, exemplar: np.ndarray, *, patch: int = 8, stride: int = 8,
                threshold: float = 0.02) -> float:
     """Share of output patches that are near-verbatim copies of an exemplar patch.
