@@ -143,40 +143,64 @@ class PatchSWD:
                  generator: torch.Generator | None = None) -> tuple[float, torch.Tensor]:
         """Loss and its gradient w.r.t. `output` `(1,C,h,w)`, without autograd.
 
-        Same value as `__call__`; the backward pass through the projection is one
-        transposed convolution, much cheaper on CPU than autograd's conv backward.
+        Same value as `__call__`. With every patch, the projection is one convolution and
+        its backward one convolution with the flipped filters (wrap-padded for a periodic
+        output: the adjoint of circular padding). With a random `subset`, only the chosen
+        patches are gathered and projected, and their gradient is scattered back: at the
+        fine levels that is a fraction of a whole-image convolution.
         """
         if self.filters is None:
             raise RuntimeError("call redraw() first")
         with torch.no_grad():
             source = output.detach()
-            if wrap:
-                padded_leaf = source.clone().requires_grad_(True)
-                with torch.enable_grad():
-                    padded = wrap_pad(padded_leaf, self.patch_size // 2)
-                values = F.conv2d(padded.detach(), self.filters)
-            else:
-                values = F.conv2d(source, self.filters)
-            grid = values.shape[-2:]
-            values = values.reshape(self.count, -1)
-            chosen = None
-            if subset is not None and subset < values.shape[1]:
-                chosen = torch.randint(0, values.shape[1], (subset,), generator=generator)
-                chosen = chosen.to(values.device)
-                values = values[:, chosen]
-            order = sort_order(values).to(values.device)
-            target = quantile_targets(self.sorted_exemplar, values.shape[1])
-            residual = torch.empty_like(values).scatter_(1, order, values.gather(1, order) - target)
-            loss = float(residual.pow(2).mean())
+            _, channels, height, width = source.shape
+            size = self.patch_size
+            grid = (height, width) if wrap else (height - size + 1, width - size + 1)
+            total = grid[0] * grid[1]
+            if subset is not None and subset < total:
+                chosen = torch.randint(0, total, (subset,), generator=generator).to(source.device)
+                pixels = self._patch_pixels(chosen, grid, (height, width), wrap)   # (n, p*p) flat
+                flat = source.reshape(channels, -1)
+                patches = flat[:, pixels].permute(1, 0, 2).reshape(subset, -1)    # (n, C p p)
+                directions = self.filters.reshape(self.count, -1)                 # (K, C p p)
+                values = directions @ patches.T                                   # (K, n)
+                residual, loss = self._residual(values)
+                scale = 2.0 / residual.numel()
+                patch_grad = (residual.T @ directions) * scale                    # (n, C p p)
+                grad = torch.zeros_like(flat)
+                grad.index_add_(1, pixels.reshape(-1),
+                                patch_grad.view(subset, channels, -1).permute(1, 0, 2).reshape(channels, -1))
+                return loss, grad.view_as(source)
+            half = size // 2
+            values = F.conv2d(wrap_pad(source, half) if wrap else source, self.filters).reshape(self.count, -1)
+            residual, loss = self._residual(values)
             scale = 2.0 / residual.numel()
-            if chosen is not None:
-                full = values.new_zeros(self.count, grid[0] * grid[1])
-                full.index_add_(1, chosen, residual)
-                residual = full
-            grad = F.conv_transpose2d(residual.view(1, self.count, *grid), self.filters) * scale
-        if wrap:  # fold the padding's gradient back across the opposite edges
-            grad = torch.autograd.grad(padded, padded_leaf, grad)[0]
-        return loss, grad
+            residual = residual.view(1, self.count, *grid)
+            flipped = self.filters.flip(-1, -2).transpose(0, 1)
+            padded = wrap_pad(residual, half) if wrap else F.pad(residual, (size - 1,) * 4)
+            return loss, F.conv2d(padded, flipped) * scale
+
+    def _residual(self, values: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """`(K,n)` projected values minus their matched exemplar quantiles, and the loss."""
+        order = sort_order(values).to(values.device)
+        target = quantile_targets(self.sorted_exemplar, values.shape[1])
+        residual = torch.empty_like(values).scatter_(1, order, values.gather(1, order) - target)
+        return residual, float(residual.pow(2).mean())
+
+    def _patch_pixels(self, chosen: torch.Tensor, grid, shape, wrap: bool) -> torch.Tensor:
+        """Flat pixel indices `(n, p*p)` of the patches at flat grid positions `chosen`, in
+        the order of the filters' (dy, dx) taps."""
+        height, width = shape
+        offsets = torch.arange(self.patch_size, device=chosen.device)
+        if wrap:  # patch centred on its grid pixel, across the opposite edge
+            offsets = offsets - self.patch_size // 2
+        rows = chosen // grid[1]
+        cols = chosen % grid[1]
+        rows = rows[:, None, None] + offsets[None, :, None]
+        cols = cols[:, None, None] + offsets[None, None, :]
+        if wrap:
+            rows, cols = rows % height, cols % width
+        return (rows * width + cols).reshape(chosen.shape[0], -1)
 
     def step_size(self, output: torch.Tensor) -> float:
         """Gradient-descent step that moves patches onto their matched quantiles.
