@@ -76,20 +76,18 @@ def test_offset_blend_fallback_removes_the_wrap_seam():
 def test_stochastic_tile_is_made_seamless_by_synthesis(leather):
     """The written maps wrap around without a seam (texture-multiplier make-tileable), keep the
     fitted tile's middle, and stay physically valid."""
-    from textures.synthesis.metrics import interior_seam_score, seam_score
+    from textures.synthesis.metrics import seam_excess
 
     _, result = leather
     fitted, maps = result.fitted_maps, result.maps
     assert maps.shape == fitted.shape
     assert "tileable_s" in result.report["time_s"]
     # Wrap-around seam: the fitted tile (cut from the photo) has one, the output does not.
-    # A single line's score is noisy: the wrap line is judged against interior lines.
+    # On a 48 px tile one line's score is noisy (a seamless output's lines range over
+    # 0.3-3.9x the mean), so the wrap line is compared with all of the tile's interior lines.
     h, w = maps.shape
-    albedo_seam = seam_score(maps.albedo)
-    interior = interior_seam_score(maps.albedo)
-    assert albedo_seam < 2.0 * interior, (albedo_seam, interior)
-    assert albedo_seam < 2.5, albedo_seam
-    assert seam_score(fitted.albedo) > albedo_seam
+    assert seam_excess(fitted.albedo) > 5.0       # the cut tile's wrap line stands far out (measured 39)
+    assert seam_excess(maps.albedo) < 1.2, seam_excess(maps.albedo)  # one of the lines (measured 0.64)
     middle = (slice(h // 2 - 4, h // 2 + 4), slice(w // 2 - 4, w // 2 + 4))
     assert np.abs(maps.albedo[middle] - fitted.albedo[middle]).mean() < 0.02
     assert np.allclose(np.linalg.norm(maps.normal, axis=-1), 1, atol=1e-4)

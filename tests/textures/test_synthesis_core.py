@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from textures.synthesis.metrics import interior_seam_score, seam_score
+from textures.synthesis.metrics import interior_seam_score, seam_excess, seam_score
 from textures.synthesis.optimise import SynthesisSettings, synthesize
 from textures.synthesis.patch_swd import PatchSWD, sort_order
 from textures.synthesis.procedural import noise, stones, wood
@@ -44,6 +44,21 @@ def test_closed_form_gradient_matches_autograd(wrap):
     torch.testing.assert_close(gradient, output.grad, rtol=1e-4, atol=1e-9)
 
 
+@pytest.mark.parametrize("wrap", [True, False])
+def test_subset_gradient_matches_autograd_on_the_same_patches(wrap):
+    """The fine levels gather a random subset of patches instead of convolving the whole
+    image; loss and gradient must be those of the same subset through autograd."""
+    loss_fn = PatchSWD(torch.randn(1, 3, 24, 24), patch_size=5, projections=8)
+    loss_fn.redraw(torch.Generator().manual_seed(0))
+    output = torch.randn(1, 3, 20, 28, requires_grad=True)
+    loss = loss_fn(output, wrap=wrap, subset=30, generator=torch.Generator().manual_seed(3))
+    loss.backward()
+    value, gradient = loss_fn.gradient(output, wrap=wrap, subset=30, generator=torch.Generator().manual_seed(3))
+    assert value == pytest.approx(float(loss.detach()), rel=1e-5)
+    torch.testing.assert_close(gradient, output.grad, rtol=1e-4, atol=1e-8)
+    assert int((gradient != 0).sum()) < gradient.numel()  # only the chosen patches' pixels move
+
+
 @pytest.mark.parametrize("make", [stones, noise])
 def test_output_tiles_seamlessly_and_plain_repeat_does_not(make):
     exemplar = make(64, seed=1)
@@ -53,6 +68,9 @@ def test_output_tiles_seamlessly_and_plain_repeat_does_not(make):
     # The synthesised tile does not: its wrap step scores like its interior steps.
     assert seam_score(output) < 2.0 * interior_seam_score(output)
     assert seam_score(output) < 2.5
+    # Nor does its wrap line stand out among all of its interior lines; a crop's does.
+    assert seam_excess(output) < 1.2
+    assert seam_excess(make(96, seed=1)[:70, :61]) > 3.0
 
 
 def test_same_seed_reproduces_and_other_seed_differs(exemplar):
@@ -87,3 +105,4 @@ def test_masked_logo_is_left_out():
     without = as_image(synthesize(as_tensor(texture), (64, 64), seed=0, settings=FAST))
     assert red_share(without) > 0.01
     assert red_share(with_mask) < 0.2 * red_share(without)
+

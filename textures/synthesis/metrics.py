@@ -53,6 +53,24 @@ def interior_seam_score(image: np.ndarray) -> float:
                             for fy, fx in INTERIOR_SHIFTS]))
 
 
+def seam_excess(image: np.ndarray) -> float:
+    """Gradient energy across the wrap line over the largest across any interior line, the
+    worse of the two directions.
+
+    A seamless tile's wrap line is just one more line, so its energy lies among the
+    interior lines' (<= 1 but for rare draws); a seam stands out far above all of them
+    (a photo crop: 20-40). Unlike `seam_score` against one reference line, it needs no
+    tolerance tuned to the image's size.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim == 2:
+        image = image[..., None]
+    across_x = ((np.roll(image, -1, axis=1) - image) ** 2).mean(axis=(0, 2))  # last: the wrap line
+    across_y = ((np.roll(image, -1, axis=0) - image) ** 2).mean(axis=(1, 2))
+    return float(max(across_x[-1] / max(across_x[:-1].max(), 1e-12),
+                     across_y[-1] / max(across_y[:-1].max(), 1e-12)))
+
+
 def copy_score(output: np.ndarray, exemplar: np.ndarray, *, patch: int = 8, stride: int = 8,
                threshold: float = 0.02) -> float:
     """Share of output patches that are near-verbatim copies of an exemplar patch.
