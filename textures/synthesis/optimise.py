@@ -18,6 +18,7 @@ from imaging.padding import wrap_pad
 from .colour import ChannelBasis
 from .gram import GramLoss
 from .patch_swd import PatchSWD
+from .patch_vote import vote
 from .pyramid import downsample, level_count, level_sizes, resize_periodic
 
 Progress = Callable[[float, str], None]
@@ -39,6 +40,13 @@ class SynthesisSettings:
     max_sorted_patches: int = 32768  # stochastic subset per step on large levels
     coarsest: int = 32             # short side of the coarsest exemplar level
     wrap: bool = True              # circular padding -> tileable output
+    # Nearest-patch voting (patch_vote.py) ends every level but the finest whose output has at
+    # most `vote_max_pixels` pixels: it snaps regular structure onto real exemplar patches.
+    # Not at the finest level, where it would copy the exemplar verbatim. 0 turns it off.
+    vote_max_pixels: int = 256 * 256
+    vote_iterations: int = 3
+    vote_patch: int = 7
+    vote_dims: int = 32            # PCA dimensions of the patch search
 
     def with_(self, **changes) -> "SynthesisSettings":
         return replace(self, **changes)
@@ -166,6 +174,13 @@ def synthesize(exemplar: torch.Tensor, size: tuple[int, int], *, seed: int,
             if progress is not None and step % 10 == 0:
                 fraction = (done + work[level] * step / steps[level]) / sum(work)
                 progress(fraction, f"level {level + 1}/{levels}")
+        if level < levels - 1 and output_size[0] * output_size[1] <= settings.vote_max_pixels:
+            with torch.no_grad():
+                for _ in range(settings.vote_iterations):
+                    output = vote(output.detach(), level_source, settings.vote_patch, ignore=level_ignore,
+                                  dims=settings.vote_dims)
+                    if level_anchor is not None:
+                        output -= anchor_strength * level_weight * (output - level_anchor)
         done += work[level]
     result = basis.restore(output.detach())
     if progress is not None:
