@@ -186,7 +186,10 @@ def make_stochastic_maps(height: int, width: int, *, kind: str = "leather", seed
         full = dict(albedo=np.full(shape + (3,), 0.03) * (1 + 0.3 * patches[..., None]),
                     rough=0.35 + 0.04 * patches, spec=spec,
                     height=0.15 * streak + 0.6 * smooth_noise(shape, 20, rng),
-                    aniso=np.clip(0.6 + 0.05 * patches, 0, 0.9), angle=np.full(shape, phi))
+                    # Grooves along phi scatter light across them: the rougher tangent
+                    # direction (r_t > r_b) is perpendicular to the streaks, so the highlight
+                    # stretches across the brushing as on real brushed metal.
+                    aniso=np.clip(0.6 + 0.05 * patches, 0, 0.9), angle=np.full(shape, phi - math.pi / 2))
     else:
         raise ValueError(f"unknown stochastic kind {kind!r}")
     return _as_maps(full)
