@@ -21,6 +21,9 @@ class UpscaleParams(serializers.Serializer):
     model = serializers.ChoiceField(choices=["builtin", "project"], default="builtin",
                                     help_text="builtin: the shipped model; project: this project's newest "
                                               "fine-tuned model for the scale (see superres.finetune).")
+    ensemble = serializers.BooleanField(default=False,
+                                        help_text="Average the network over the 8 rotations/flips of the input: "
+                                                  "about +0.15 dB (x4) for 8x the time.")
 
 
 def sr_role(asset_role: str) -> str:
@@ -87,7 +90,7 @@ def run_upscale(ctx) -> None:
             pixels, report = upscale(image.pixels, scale=scale, sharpness=sharpness, wrap=wrap,
                                      role=sr_role(asset.role), colour_space=asset.colour_space,
                                      max_output_pixels=MAX_OUTPUT_PIXELS, progress=progress,
-                                     model_path=model_path)
+                                     model_path=model_path, ensemble=ctx.params["ensemble"])
         except SuperResInputError as exc:
             raise JobInputError(f"{asset.name}: {exc}") from exc
         stem = PurePosixPath(asset.name).stem

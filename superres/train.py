@@ -29,7 +29,7 @@ from superres.data.real import real_images
 from superres.nets.generator import RRDBNet
 from superres.training.checkpoints import (export_weights, generator_from_state, load_weights_file,
                                            save_checkpoint)
-from superres.training.loop import Budget, StageConfig, train_stage
+from superres.training.loop import Budget, StageConfig, train_stage, validate
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 VALIDATION_SEED = 500_000  # between the training seeds and the held-out benchmark seeds
@@ -71,6 +71,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--gan-hfen-weight", type=float, default=5.0, help="GAN stage: HFEN (edge) weight")
     p.add_argument("--gan-perceptual-weight", type=float, default=0.1, help="GAN stage: perceptual weight")
     p.add_argument("--gan-adv-weight", type=float, default=0.01, help="GAN stage: adversarial weight")
+    p.add_argument("--gan-max-psnr-cost", type=float, default=1.0,
+                   help="GAN stage: keep the validation with the lowest HFEN among those within this many dB "
+                        "of the stage's starting validation PSNR")
     p.add_argument("--features", type=int, default=32)
     p.add_argument("--growth", type=int, default=16)
     p.add_argument("--blocks", type=int, default=2)
@@ -117,7 +120,8 @@ def main(argv=None) -> None:
         result = train_stage(
             "psnr", generator, sampler, Budget(args.psnr_minutes, args.psnr_steps),
             StageConfig(batch=args.batch, lr=args.lr, hfen_weight=2.0), val_pairs=val, log_path=log_path, device=device,
-            checkpoint=lambda state: save_checkpoint(work / "psnr_checkpoint.pt", **state))
+            checkpoint=lambda state: save_checkpoint(work / "psnr_checkpoint.pt", **state),
+            select=lambda record: -record["val_psnr"])  # the best validation, not the last
         export_weights(generator, psnr_path, {**meta, **result})
         print("psnr stage:", json.dumps(result), flush=True)
 
@@ -126,9 +130,15 @@ def main(argv=None) -> None:
     gan_config = StageConfig(batch=args.batch, lr=args.gan_lr, lr_floor=0.2, l1_weight=args.gan_l1_weight,
                              hfen_weight=args.gan_hfen_weight, perceptual_weight=args.gan_perceptual_weight,
                              gan_weight=args.gan_adv_weight)
+    start_psnr = validate(generator, val, device)["val_psnr"]
+
+    def sharpest_within_cost(record: dict) -> float | None:
+        # The GAN model's job is sharper edges (lower HFEN) at a bounded PSNR cost.
+        return record["val_hfen"] if record["val_psnr"] >= start_psnr - args.gan_max_psnr_cost else None
+
     result = train_stage(
         "gan", generator, sampler, Budget(args.gan_minutes, args.gan_steps), gan_config,
-        val_pairs=val, log_path=log_path, device=device,
+        val_pairs=val, log_path=log_path, device=device, select=sharpest_within_cost,
         checkpoint=lambda state: save_checkpoint(work / "gan_checkpoint.pt", **state))
     export_weights(generator, gan_path, {**meta, **result})
     print("gan stage:", json.dumps(result), flush=True)

@@ -110,9 +110,16 @@ def train_stage(
     progress: Progress | None = None,
     device: str | torch.device = "cpu",
     discriminator: PatchDiscriminator | None = None,
+    select: Callable[[dict], float | None] | None = None,
 ) -> dict:
     """Run one stage ("psnr" or "gan") in place on `generator`; returns the last
-    validation record. Exceptions from `progress` propagate (cancellation)."""
+    validation record. Exceptions from `progress` propagate (cancellation).
+
+    `select(record)`: a score to minimise for a validation record, or None when
+    that record is not eligible. When given, the generator ends holding the weights
+    of the best-scoring validation (including the one before the first step), and
+    the returned record is that validation's, with `selected_step`. Needs `val_pairs`.
+    """
     device = torch.device(device)
     generator.to(device).train()
     gan = stage == "gan"
@@ -126,6 +133,16 @@ def train_stage(
     record = {"stage": stage, "step": 0, **validate(generator, val_pairs, device)} if val_pairs else {}
     if record:
         log(record)
+    best = None  # (score, record, weights)
+
+    def consider(candidate: dict) -> None:
+        nonlocal best
+        score = select(candidate) if select is not None and candidate else None
+        if score is not None and (best is None or score < best[0]):
+            weights = {k: v.detach().clone() for k, v in generator.state_dict().items()}
+            best = (score, dict(candidate), weights)
+
+    consider(record)
     last_val = last_ckpt = time.monotonic()
     step, running = 0, {}
     while not budget.done(step):
@@ -164,6 +181,7 @@ def train_stage(
                       **{f"loss_{k}": v for k, v in running.items()}}
             if val_pairs:
                 record.update(validate(generator, val_pairs, device))
+                consider(record)
             log(record)
             last_val = now
         if checkpoint is not None and (now - last_ckpt >= config.checkpoint_every_s or budget.done(step)):
@@ -174,5 +192,9 @@ def train_stage(
             checkpoint(state)
             last_ckpt = now
     record = dict(record)
+    if best is not None:
+        generator.load_state_dict(best[2])
+        record = {**best[1], "selected_step": best[1]["step"]}
+        log({**record, "selected_score": best[0]})  # the validation whose weights the stage keeps
     record["steps"] = step
     return record

@@ -50,3 +50,33 @@ def test_finetune_rejects_too_few_images():
         finetune([np.zeros((200, 200, 3), np.uint8)], scale=4, steps=1)
     with pytest.raises(SuperResInputError):
         finetune([np.zeros((40, 40, 3), np.uint8)] * 3, scale=4, steps=1)
+
+
+def test_stage_keeps_the_weights_of_its_best_validation(tmp_path):
+    """With `select`, the generator ends holding the weights of the best-scoring validation,
+    not necessarily those of the last step."""
+    import torch
+
+    from superres.data.pairs import PairSampler
+    from superres.nets.generator import RRDBNet
+    from superres.training.loop import Budget, StageConfig, train_stage, validate
+
+    torch.manual_seed(0)
+    images = build_corpus(3, 48)
+    val = [(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 16, 16))]
+    generator = RRDBNet(2, features=8, growth=4, blocks=1)
+    start = {k: v.clone() for k, v in generator.state_dict().items()}
+    start_psnr = validate(generator, val, "cpu")["val_psnr"]
+    # Score every validation by "distance from step 0" in steps: step 0 always wins.
+    record = train_stage("psnr", generator, PairSampler(images, 2, 8, seed=0), Budget(steps=4),
+                         StageConfig(batch=2, lr=1e-2, val_every_s=0.0), val_pairs=val,
+                         log_path=tmp_path / "log.jsonl", select=lambda r: r["step"])
+    assert record["selected_step"] == 0 and record["steps"] == 4
+    assert all(torch.equal(v, start[k]) for k, v in generator.state_dict().items())
+    assert record["val_psnr"] == start_psnr
+    # Latest wins: the weights after the last step are kept.
+    record = train_stage("psnr", generator, PairSampler(images, 2, 8, seed=0), Budget(steps=3),
+                         StageConfig(batch=2, lr=1e-2, val_every_s=0.0), val_pairs=val,
+                         select=lambda r: -r["step"])
+    assert record["selected_step"] == 3
+    assert not all(torch.equal(v, start[k]) for k, v in generator.state_dict().items())
