@@ -77,6 +77,13 @@ def test_upscale_a_folder_then_a_rerun_skips_what_is_done(matsvc, service, proje
                                  params={"kind": "superres.upscale"}).json()
     assert jobs["count"] == 2
 
+    ok(matsvc("upscale", folder / "bricks.png", "-x", "2", "--ensemble", "--project", project["slug"],
+              "-o", tmp_path / "ensemble"))
+    jobs = service.session().get(service.url(f"/api/v1/projects/{project['id']}/jobs"),
+                                 params={"kind": "superres.upscale"}).json()["results"]
+    assert sorted(job["params"]["ensemble"] for job in jobs) == [False, False, True]
+    assert Image.open(tmp_path / "ensemble" / "bricks.png").size == (64, 64)
+
 
 def test_vary_a_texture(matsvc, project, tmp_path):
     texture = save_png(tmp_path / "stones.png", (48, 48), 3)

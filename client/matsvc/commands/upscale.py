@@ -28,6 +28,8 @@ def add_parsers(commands) -> None:
     upscale.add_argument("--wrap", action=argparse.BooleanOptionalAction, default=None,
                          help="Treat the images as tileable (default: when they tile seamlessly).")
     upscale.add_argument("--sharpness", type=float, help="0 = highest fidelity .. 1 = sharpest (default 0.5).")
+    upscale.add_argument("--ensemble", action="store_true",
+                         help="Average the network over 8 rotations/flips: a little more fidelity, 8x the time.")
     upscale.add_argument("--output", "-o", type=Path, required=True, help="Folder for the upscaled images.")
     upscale.set_defaults(run=run_upscale)
 
@@ -84,7 +86,7 @@ def run_upscale(args: argparse.Namespace, client: Client) -> int:
         return 0
     project = project_id(client, args.project)
     params = {"scale": args.scale, "sharpness": args.sharpness,
-              "wrap": {True: "on", False: "off", None: "auto"}[args.wrap]}
+              "wrap": {True: "on", False: "off", None: "auto"}[args.wrap], "ensemble": args.ensemble or None}
     params = {k: v for k, v in params.items() if v is not None}
     written, failures = [], []
     for index, source in enumerate(todo, 1):
