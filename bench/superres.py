@@ -97,8 +97,8 @@ def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None) 
         for label, generator in models.items():
             outputs[label] = upscale(low, scale=scale, generator=generator)[0]
         # The PSNR model with the geometric self-ensemble (8 rotations/flips, 8x the time).
-        outputs[f"{next(iter(models))} x8"] = upscale(low, scale=scale, generator=next(iter(models.values())),
-                                                      ensemble=True)[0]
+        psnr_label, psnr_model = next(iter(models.items()))
+        outputs[f"{psnr_label} x8"] = upscale(low, scale=scale, generator=psnr_model, ensemble=True)[0]
         for method, sr in outputs.items():
             rows.setdefault(method, []).append({"image": name, **metrics(sr, hr, scale)})
     summary = {method: {k: float(np.mean([r[k] for r in rs])) for k in ("y_psnr", "y_ssim", "rgb_psnr", "hfen")}

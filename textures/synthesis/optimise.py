@@ -42,7 +42,8 @@ class SynthesisSettings:
     wrap: bool = True              # circular padding -> tileable output
     # Nearest-patch voting (patch_vote.py) ends every level but the finest whose output has at
     # most `vote_max_pixels` pixels: it snaps regular structure onto real exemplar patches.
-    # Not at the finest level, where it would copy the exemplar verbatim. 0 turns it off.
+    # Not at the finest level, where it would copy the exemplar verbatim, nor with an anchor
+    # (see `synthesize`). 0 turns it off.
     vote_max_pixels: int = 256 * 256
     vote_iterations: int = 2       # passes per level (a third changed nothing measurable)
     vote_patch: int = 7
@@ -175,13 +176,15 @@ def synthesize(exemplar: torch.Tensor, size: tuple[int, int], *, seed: int,
             if progress is not None and step % 10 == 0:
                 fraction = (done + work[level] * step / steps[level]) / sum(work)
                 progress(fraction, f"level {level + 1}/{levels}")
-        if level < levels - 1 and output_size[0] * output_size[1] <= settings.vote_max_pixels:
+        # No voting with an anchor: next to the anchored interior the nearest exemplar patch is
+        # the anchor's own continuation, so voting would grow it back into the free band
+        # (make-tileable: the photo's edges, and with them the seam it is meant to remove).
+        if (anchor is None and level < levels - 1
+                and output_size[0] * output_size[1] <= settings.vote_max_pixels):
             with torch.no_grad():
                 for _ in range(settings.vote_iterations):
                     output = vote(output.detach(), level_source, settings.vote_patch, ignore=level_ignore,
                                   dims=settings.vote_dims, max_keys=settings.vote_max_keys)
-                    if level_anchor is not None:
-                        output -= anchor_strength * level_weight * (output - level_anchor)
         done += work[level]
     result = basis.restore(output.detach())
     if progress is not None:

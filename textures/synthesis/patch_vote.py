@@ -34,7 +34,7 @@ def key_stride(source: torch.Tensor, patch: int, max_keys: int) -> int:
 
 @torch.no_grad()
 def nearest_patches(output: torch.Tensor, keys: torch.Tensor, patch: int, *, bad: torch.Tensor | None = None,
-                    dims: int = 32, chunk: int = 4096) -> torch.Tensor:
+                    dims: int = 16, chunk: int = 4096) -> torch.Tensor:
     """Index of the nearest key for every output pixel's (wrapped) patch.
 
     output: `(1,C,h,w)`; keys: `(N, C*patch^2)` source patches (as `F.unfold` lays them
@@ -58,7 +58,7 @@ def nearest_patches(output: torch.Tensor, keys: torch.Tensor, patch: int, *, bad
 
 @torch.no_grad()
 def vote(output: torch.Tensor, source: torch.Tensor, patch: int, *, ignore: torch.Tensor | None = None,
-         dims: int = 32, max_keys: int = 4096) -> torch.Tensor:
+         dims: int = 16, max_keys: int = 4096) -> torch.Tensor:
     """One voting pass: `(1,C,h,w)` -> `(1,C,h,w)`, each pixel the mean of the pixels
     that the nearest source patches of every output patch covering it put there.
 

@@ -31,10 +31,6 @@ def make_tileable(exemplar: torch.Tensor, *, seed: int = 0, band: float = 0.3,
     """Seamless `(1,C,H,W)` version of `exemplar` `(1,C,H,W)` (same value units)."""
     size = tuple(exemplar.shape[-2:])
     weight = border_weight(size, band)
-    # No nearest-patch voting here: next to the kept interior the nearest exemplar patch is
-    # the photo's own continuation, so voting would grow the photo's edges back into the
-    # band and with them the seam it is meant to remove.
-    settings = settings.with_(vote_max_pixels=0)
     return synthesize(exemplar, size, seed=seed, strength=1.0 - weight, settings=settings,
                       ignore=ignore, anchor=exemplar, anchor_weight=weight,
                       progress=progress)
