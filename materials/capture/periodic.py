@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lattice import Lattice
+from imaging.lattice import Lattice
 from .observations import sample
 
 # Search radius (px) around each predicted repeat for the NCC refinement.

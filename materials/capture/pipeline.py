@@ -25,7 +25,7 @@ from . import periodic, stochastic
 from .align import align_guide, local_contrast, warp_guide
 from .errors import CaptureInputError
 from .fit import FitSettings, FlashGeometry, fit_svbrdf, initial_albedo
-from .lattice import Lattice, find_lattice, rectangular_cell
+from imaging.lattice import Lattice, find_lattice, rectangular_cell
 from .maps import SvbrdfMaps, encode_maps
 from .observations import CLIP_LEVEL_SRGB, gather, sample
 from .renders import new_light_renders, psnr_srgb, rerender_flash

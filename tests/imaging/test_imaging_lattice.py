@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from materials.capture.align import local_contrast
-from materials.capture.lattice import Lattice, find_lattice, rectangular_cell
+from imaging.lattice import Lattice, find_lattice, rectangular_cell
 from materials.capture.synthetic import smooth_noise
 
 
