@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from textures.synthesis.metrics import interior_seam_score, seam_excess, seam_score
+from textures.synthesis.metrics import seam_excess, seam_score
 from textures.synthesis.optimise import SynthesisSettings, synthesize
 from textures.synthesis.patch_swd import PatchSWD, sort_order
 from textures.synthesis.procedural import noise, stones, wood
@@ -65,10 +65,10 @@ def test_output_tiles_seamlessly_and_plain_repeat_does_not(make):
     output = as_image(synthesize(as_tensor(exemplar), (96, 80), seed=1, settings=FAST))
     assert output.shape == (96, 80, 3)
     assert seam_score(exemplar) > 5.0          # repeating the exemplar shows a seam
-    # The synthesised tile does not: its wrap step scores like its interior steps.
-    assert seam_score(output) < 2.0 * interior_seam_score(output)
+    # The synthesised tile does not: its wrap line does not stand out among its interior
+    # lines (a crop's does). One line's score against the median of a few interior lines is
+    # too noisy on a 96x80 tile (stones: 1.41 against 2 x 0.69 on one machine, 0.9 on another).
     assert seam_score(output) < 2.5
-    # Nor does its wrap line stand out among all of its interior lines; a crop's does.
     assert seam_excess(output) < 1.2
     assert seam_excess(make(96, seed=1)[:70, :61]) > 3.0
 

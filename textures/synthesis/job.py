@@ -133,11 +133,14 @@ def run_texture_job(maps: Mapping[str, np.ndarray], *, kind: str = "variations",
             if progress is not None:
                 progress(0.8 + 0.2 * (index + 1) / count, f"variation {index + 1}/{count}")
     else:
+        found: dict = {}
         for index in range(count):
             begin = time.perf_counter()
             variation = synthesize(stacked, size, seed=seed + index, strength=float(strength),
                                    settings=settings, ignore=ignore,
-                                   progress=report_progress(index / count, 1.0 / count))
+                                   progress=report_progress(index / count, 1.0 / count), info=found)
+            # Periodic exemplars keep one lattice across the output (lattice_guide.py).
+            report["lattice"] = found.get("lattice")
             outputs.append(unstack_maps(variation.cpu(), layout))
             report["seconds"].append(round(time.perf_counter() - begin, 3))
     if progress is not None:

@@ -17,6 +17,7 @@ from imaging.padding import wrap_pad
 
 from .colour import ChannelBasis
 from .gram import GramLoss
+from .lattice_guide import find_guide
 from .patch_swd import PatchSWD
 from .patch_vote import vote
 from .pyramid import downsample, level_count, level_sizes, resize_periodic
@@ -49,6 +50,9 @@ class SynthesisSettings:
     vote_patch: int = 7
     vote_dims: int = 16            # PCA dimensions of the patch search (32: same quality, slower)
     vote_max_keys: int = 4096      # exemplar patches searched (on a grid) per voting pass
+    # Strongly periodic exemplars (lattice_guide.py): weight of the lattice phase that joins
+    # every patch, so one lattice spans the output. 0 turns it off.
+    lattice_guide: float = 6.0
 
     def with_(self, **changes) -> "SynthesisSettings":
         return replace(self, **changes)
@@ -115,7 +119,7 @@ def synthesize(exemplar: torch.Tensor, size: tuple[int, int], *, seed: int,
                strength: float | torch.Tensor = 1.0, settings: SynthesisSettings = SynthesisSettings(),
                ignore: torch.Tensor | None = None, anchor: torch.Tensor | None = None,
                anchor_weight: torch.Tensor | None = None, anchor_strength: float = 0.3,
-               progress: Progress | None = None) -> torch.Tensor:
+               progress: Progress | None = None, info: dict | None = None) -> torch.Tensor:
     """Synthesise a texture of `size` (h, w) from `exemplar` `(1,C,H,W)` float.
 
     strength: 0 (keep the exemplar's layout) .. 1 (new arrangement), or a `(1,1,h,w)` map.
@@ -124,12 +128,41 @@ def synthesize(exemplar: torch.Tensor, size: tuple[int, int], *, seed: int,
     after every step, output pixels move `anchor_strength * weight` of the way back to the
     anchor (make-tileable keeps the photo's interior this way). Returns `(1,C,h,w)` in the exemplar's value units,
     periodic when `settings.wrap`. The same seed and settings give the same output.
+    info: optional dict, filled with what the run found (`lattice`: the exemplar's period
+    vectors, their peak correlation and the strain of the output lattice, or None).
     """
     generator = torch.Generator().manual_seed(int(seed))
     basis = ChannelBasis.fit(exemplar, ignore)
     source = basis.whiten(exemplar)
     if anchor is not None:
         anchor = basis.whiten(anchor)
+    guide = None
+    if settings.lattice_guide > 0 and settings.loss == "swd" and anchor is None:
+        # Not with an anchor: make-tileable keeps the photo's own phase, which a fitted
+        # lattice would contradict in the free band.
+        guide = find_guide(source, tuple(size), weight=settings.lattice_guide, ignore=ignore)
+    if info is not None:
+        info["lattice"] = None if guide is None else {
+            "v1": [round(float(x), 3) for x in guide.lattice.v1],
+            "v2": [round(float(x), 3) for x in guide.lattice.v2],
+            "strength": round(guide.lattice.strength, 3), "strain": round(guide.strain, 4)}
+    component = periodic_output = None
+    unit = 1.0  # the optimised variable is (output - periodic part) / unit
+    if guide is not None:
+        # A new arrangement starts the lattice anywhere; one kept close to the exemplar's
+        # layout keeps the exemplar's own phase, so its tiled start lines up with the lattice.
+        new_layout = not torch.is_tensor(strength) and strength >= 1.0
+        phase_offset = guide.phase_offset(generator if new_layout else None)
+        # The mean lattice cell is laid on the output exactly; the optimisation works on the
+        # rest (per-cell variation, noise), so the periodic detail stays as crisp as the exemplar's.
+        component = guide.periodic_component(source, ignore)
+        periodic_output = component.on_output(tuple(size), phase_offset, source.dtype).to(source.device)
+        # Adam moves every pixel by about the learning rate per step, whatever the gradient's
+        # size. Scaled towards the residual's own spread, that step does not drown a faint
+        # residual (thread noise on a weave) in speckle; the full residual spread kept too
+        # much of the start and copied exemplar patches (bricks: copy score 0.10 against 0.00
+        # with the square root).
+        unit = component.residual_spread(source).clamp(0.05, 1.0).sqrt()
     levels = level_count(tuple(exemplar.shape[-2:]), settings.coarsest)
     exemplar_sizes = level_sizes(tuple(exemplar.shape[-2:]), levels)
     output_sizes = level_sizes(tuple(size), levels)
@@ -143,13 +176,23 @@ def synthesize(exemplar: torch.Tensor, size: tuple[int, int], *, seed: int,
     for level, (source_size, output_size) in enumerate(zip(exemplar_sizes, output_sizes)):
         level_source = downsample(source, source_size)
         level_ignore = None if ignore is None else (downsample(ignore.float(), source_size) > 0)
+        level_periodic = 0.0
+        if periodic_output is not None:
+            level_periodic = downsample(periodic_output, output_size)
         if output is None:
-            output = initial_image(level_source, output_size, strength, level_ignore, generator)
+            start_source = level_source
+            if component is not None:  # the start is residual: the mean cell is added to it
+                start_source = level_source - component.on_exemplar(source_size, source.dtype).to(source.device)
+            output = initial_image(start_source, output_size, strength, level_ignore, generator) / unit
         else:
             # The [1,2,1] blur evens out bilinear upsampling's alternating line pattern,
             # which otherwise survives as a grid of the coarse pixels.
             output = _smooth_noise(resize_periodic(output, output_size), sigma=1.0, keep_stats=False)
-        loss_fn = _make_loss(settings, level_source, level_ignore)
+        level_guide = output_guide = None
+        if guide is not None:
+            level_guide = guide.exemplar_guide(source_size, source.dtype).to(source.device)
+            output_guide = guide.output_guide(output_size, phase_offset, source.dtype).to(source.device)
+        loss_fn = _make_loss(settings, level_source, level_ignore, level_guide)
         level_anchor = level_weight = None
         if anchor is not None:
             level_anchor = downsample(anchor, output_size)
@@ -164,9 +207,14 @@ def synthesize(exemplar: torch.Tensor, size: tuple[int, int], *, seed: int,
             if step % settings.redraw_every == 0:
                 loss_fn.redraw(generator)
             optimiser.zero_grad(set_to_none=True)
+            whole = output if periodic_output is None else output * unit + level_periodic
             if hasattr(loss_fn, "gradient"):  # closed-form backward, cheaper than autograd
-                _, output.grad = loss_fn.gradient(output, wrap=settings.wrap, subset=subset,
-                                                  generator=generator)
+                _, grad = loss_fn.gradient(whole, wrap=settings.wrap, subset=subset,
+                                           generator=generator, output_guide=output_guide)
+                output.grad = grad if periodic_output is None else grad * unit
+            elif output_guide is not None:
+                loss_fn(whole, wrap=settings.wrap, subset=subset, generator=generator,
+                        output_guide=output_guide).backward()
             else:
                 loss_fn(output, wrap=settings.wrap, subset=subset, generator=generator).backward()
             optimiser.step()
@@ -179,23 +227,28 @@ def synthesize(exemplar: torch.Tensor, size: tuple[int, int], *, seed: int,
         # No voting with an anchor: next to the anchored interior the nearest exemplar patch is
         # the anchor's own continuation, so voting would grow it back into the free band
         # (make-tileable: the photo's edges, and with them the seam it is meant to remove).
-        if (anchor is None and level < levels - 1
+        # Nor on a periodic exemplar: the laid-down mean cell already holds the regular structure
+        # that voting would snap, and averaging the votes blurred the per-cell variation.
+        if (anchor is None and guide is None and level < levels - 1
                 and output_size[0] * output_size[1] <= settings.vote_max_pixels):
             with torch.no_grad():
                 for _ in range(settings.vote_iterations):
                     output = vote(output.detach(), level_source, settings.vote_patch, ignore=level_ignore,
                                   dims=settings.vote_dims, max_keys=settings.vote_max_keys)
         done += work[level]
+    if periodic_output is not None:
+        output = output.detach() * unit + periodic_output
     result = basis.restore(output.detach())
     if progress is not None:
         progress(1.0, "done")
     return result
 
 
-def _make_loss(settings: SynthesisSettings, source: torch.Tensor, ignore: torch.Tensor | None):
+def _make_loss(settings: SynthesisSettings, source: torch.Tensor, ignore: torch.Tensor | None,
+               guide: torch.Tensor | None = None):
     if settings.loss == "swd":
         return PatchSWD(source, patch_size=settings.patch_size, projections=settings.projections,
-                        ignore=ignore)
+                        ignore=ignore, guide=guide)
     if settings.loss == "gram":
         return GramLoss(source)
     raise ValueError(f"unknown loss {settings.loss!r}")

@@ -36,6 +36,14 @@ def sort_rows(values: torch.Tensor) -> torch.Tensor:
     return values.gather(1, sort_order(values).to(values.device))
 
 
+def _random_directions(dimension: int, count: int, generator: torch.Generator) -> torch.Tensor:
+    """`(count, dimension)` random unit vectors, orthonormal when `count` <= `dimension`."""
+    weights = torch.randn(count, dimension, generator=generator)
+    if count <= dimension:
+        return torch.linalg.qr(weights.T).Q.T.contiguous()
+    return weights / weights.norm(dim=1, keepdim=True)
+
+
 def random_projections(channels: int, patch_size: int, count: int,
                        generator: torch.Generator, device: torch.device) -> torch.Tensor:
     """Random unit-norm patch directions as conv filters `(count, channels, p, p)`.
@@ -43,12 +51,7 @@ def random_projections(channels: int, patch_size: int, count: int,
     Orthonormal when `count` <= patch dimension, so that one gradient step of the right
     size moves every patch exactly onto its matched quantile along each direction.
     """
-    dimension = channels * patch_size * patch_size
-    weights = torch.randn(count, dimension, generator=generator)
-    if count <= dimension:
-        weights = torch.linalg.qr(weights.T).Q.T.contiguous()
-    else:
-        weights = weights / weights.norm(dim=1, keepdim=True)
+    weights = _random_directions(channels * patch_size * patch_size, count, generator)
     return weights.view(count, channels, patch_size, patch_size).to(device)
 
 
@@ -91,11 +94,15 @@ class PatchSWD:
 
     exemplar: `(1,C,H,W)` float (any value range; the synthesis uses standardised
     channels). ignore: optional `(1,1,H,W)` mask of exemplar pixels whose patches are
-    left out of the target distribution.
+    left out of the target distribution. guide: optional `(1,G,H,W)` fixed features of
+    each exemplar pixel (lattice_guide.py): the value at a patch's centre joins the patch
+    as G more dimensions, and the output passes its own `(1,G,h,w)` `output_guide`; the
+    guide is matched but never changed.
     """
 
     def __init__(self, exemplar: torch.Tensor, *, patch_size: int = 7, projections: int = 32,
-                 ignore: torch.Tensor | None = None, max_exemplar_patches: int = 32768) -> None:
+                 ignore: torch.Tensor | None = None, max_exemplar_patches: int = 32768,
+                 guide: torch.Tensor | None = None) -> None:
         if patch_size % 2 == 0:
             raise ValueError("patch_size must be odd (centred patches)")
         self.exemplar = exemplar
@@ -105,15 +112,30 @@ class PatchSWD:
         if self.keep is not None and int(self.keep.sum()) < 16:
             raise ValueError("mask leaves too few exemplar patches")
         self.max_exemplar_patches = max_exemplar_patches
+        self.guide = guide
         self.filters: torch.Tensor | None = None
+        self.guide_directions: torch.Tensor | None = None   # (K, G)
         self.sorted_exemplar: torch.Tensor | None = None
 
     def redraw(self, generator: torch.Generator) -> None:
         """Draw new projection directions and sort the exemplar's projected patches."""
-        self.filters = random_projections(self.exemplar.shape[1], self.patch_size, self.count,
-                                          generator, self.exemplar.device)
+        channels = self.exemplar.shape[1]
+        if self.guide is None:
+            self.filters = random_projections(channels, self.patch_size, self.count, generator,
+                                              self.exemplar.device)
+        else:  # guide dimensions drawn with the patch's, as one orthonormal set of directions
+            extra = self.guide.shape[1]
+            taps = channels * self.patch_size ** 2
+            directions = _random_directions(taps + extra, self.count, generator).to(self.exemplar.device)
+            self.filters = directions[:, :taps].reshape(self.count, channels, self.patch_size,
+                                                        self.patch_size).contiguous()
+            self.guide_directions = directions[:, taps:].contiguous()
         with torch.no_grad():
             values = project_patches(self.exemplar, self.filters, wrap=False)
+            if self.guide is not None:
+                half = self.patch_size // 2
+                inner = self.guide[..., half:self.guide.shape[-2] - half, half:self.guide.shape[-1] - half]
+                values = values + self.guide_directions @ inner.reshape(inner.shape[1], -1)
             if self.keep is not None:
                 values = values[:, self.keep]
             if values.shape[1] > self.max_exemplar_patches:  # quantiles of a sample suffice
@@ -123,7 +145,8 @@ class PatchSWD:
             self.sorted_exemplar = sort_rows(values)
 
     def __call__(self, output: torch.Tensor, *, wrap: bool = True, subset: int | None = None,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+                 generator: torch.Generator | None = None,
+                 output_guide: torch.Tensor | None = None) -> torch.Tensor:
         """Loss (scalar) of `output` `(1,C,h,w)`; `subset` patches sampled at random if set.
 
         Sorting dominates the cost on large outputs, so the fine levels compare a random
@@ -132,6 +155,7 @@ class PatchSWD:
         if self.filters is None:
             raise RuntimeError("call redraw() first")
         values = project_patches(output, self.filters, wrap=wrap)
+        values = values + self._guide_values(output_guide, output.shape[-2:], None, wrap)
         if subset is not None and subset < values.shape[1]:
             chosen = torch.randint(0, values.shape[1], (subset,), generator=generator)
             values = values[:, chosen.to(values.device)]
@@ -140,7 +164,8 @@ class PatchSWD:
         return F.mse_loss(sorted_output, target)
 
     def gradient(self, output: torch.Tensor, *, wrap: bool = True, subset: int | None = None,
-                 generator: torch.Generator | None = None) -> tuple[float, torch.Tensor]:
+                 generator: torch.Generator | None = None,
+                 output_guide: torch.Tensor | None = None) -> tuple[float, torch.Tensor]:
         """Loss and its gradient w.r.t. `output` `(1,C,h,w)`, without autograd.
 
         Same value as `__call__`. With every patch, the projection is one convolution and
@@ -164,6 +189,7 @@ class PatchSWD:
                 patches = flat[:, pixels].permute(1, 0, 2).reshape(subset, -1)    # (n, C p p)
                 directions = self.filters.reshape(self.count, -1)                 # (K, C p p)
                 values = directions @ patches.T                                   # (K, n)
+                values = values + self._guide_values(output_guide, (height, width), chosen, wrap)
                 residual, loss = self._residual(values)
                 scale = 2.0 / residual.numel()
                 patch_grad = (residual.T @ directions) * scale                    # (n, C p p)
@@ -173,12 +199,31 @@ class PatchSWD:
                 return loss, grad.view_as(source)
             half = size // 2
             values = F.conv2d(wrap_pad(source, half) if wrap else source, self.filters).reshape(self.count, -1)
+            values = values + self._guide_values(output_guide, (height, width), None, wrap)
             residual, loss = self._residual(values)
             scale = 2.0 / residual.numel()
             residual = residual.view(1, self.count, *grid)
             flipped = self.filters.flip(-1, -2).transpose(0, 1)
             padded = wrap_pad(residual, half) if wrap else F.pad(residual, (size - 1,) * 4)
             return loss, F.conv2d(padded, flipped) * scale
+
+    def _guide_values(self, output_guide: torch.Tensor | None, shape, chosen: torch.Tensor | None,
+                      wrap: bool) -> torch.Tensor | float:
+        """Guide part `(K, n)` of the projections of the output patches (all, or those at flat
+        grid positions `chosen`); 0 without a guide."""
+        if self.guide is None:
+            return 0.0
+        if output_guide is None:
+            raise ValueError("this loss has an exemplar guide: pass output_guide")
+        if tuple(output_guide.shape[-2:]) != tuple(shape):
+            raise ValueError("output_guide must match the output's size")
+        if not wrap:  # inside patches only: their centres
+            half = self.patch_size // 2
+            output_guide = output_guide[..., half:shape[0] - half, half:shape[1] - half]
+        flat = output_guide.reshape(output_guide.shape[1], -1)
+        if chosen is not None:
+            flat = flat[:, chosen]
+        return self.guide_directions @ flat
 
     def _residual(self, values: torch.Tensor) -> tuple[torch.Tensor, float]:
         """`(K,n)` projected values minus their matched exemplar quantiles, and the loss."""
