@@ -44,11 +44,18 @@ class LatticeGuide:
     strain: float
     weight: float
 
+    @property
+    def origin(self) -> np.ndarray:
+        """(x, y) exemplar pixel where lattice coordinates are 0: its centre. The lattice
+        estimate's small error grows with the distance from this point, and the periodic
+        component is estimated around it, so phases are referred to it, not to a corner."""
+        return np.array([self.exemplar_size[1] // 2, self.exemplar_size[0] // 2], np.float64)
+
     def exemplar_guide(self, size: tuple[int, int], dtype=torch.float32) -> torch.Tensor:
         """`(1,4,h,w)` guide of the exemplar at pyramid level size `size` (h, w)."""
         height, width = self.exemplar_size
-        ys = (torch.arange(size[0], dtype=torch.float64) + 0.5) * (height / size[0]) - 0.5
-        xs = (torch.arange(size[1], dtype=torch.float64) + 0.5) * (width / size[1]) - 0.5
+        ys = (torch.arange(size[0], dtype=torch.float64) + 0.5) * (height / size[0]) - 0.5 - self.origin[1]
+        xs = (torch.arange(size[1], dtype=torch.float64) + 0.5) * (width / size[1]) - 0.5 - self.origin[0]
         basis = torch.tensor(np.stack([self.lattice.v1, self.lattice.v2], axis=1), dtype=torch.float64)
         inverse = torch.linalg.inv(basis)                        # pixel (x, y) -> lattice (u, v)
         grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
@@ -81,7 +88,8 @@ class LatticeGuide:
             shift = torch.randint(0, max(reach, 1), (2,), generator=generator).double().numpy()
         basis = np.stack([self.lattice.v1, self.lattice.v2], axis=1)
         centre = self.counts @ np.array([0.5 / self.output_size[1], 0.5 / self.output_size[0]])
-        offset = np.linalg.solve(basis, shift) - centre
+        # Output pixel (x, y) takes the phase of exemplar pixel (x, y) + shift.
+        offset = np.linalg.solve(basis, shift - self.origin) - centre
         return float(offset[0] % 1.0), float(offset[1] % 1.0)
 
     def harmonics(self, cutoff: float = 0.5) -> np.ndarray:
@@ -124,8 +132,8 @@ class LatticeGuide:
         top, left = (height - crop_h) // 2, (width - crop_w) // 2
         pairs = self.harmonics()[:max(1, ESTIMATE_BUDGET // (crop_h * crop_w))]
         frequencies = self._frequencies(pairs)                                    # (n,2) fx, fy
-        xs = np.arange(left, left + crop_w, dtype=np.float64)
-        ys = np.arange(top, top + crop_h, dtype=np.float64)
+        xs = np.arange(left, left + crop_w, dtype=np.float64) - self.origin[0]
+        ys = np.arange(top, top + crop_h, dtype=np.float64) - self.origin[1]
         along_x = np.exp(-2j * math.pi * np.outer(xs, frequencies[:, 0]))          # (w, n)
         along_y = np.exp(-2j * math.pi * np.outer(ys, frequencies[:, 1]))          # (h, n)
         window = np.outer(np.hanning(crop_h + 2)[1:-1], np.hanning(crop_w + 2)[1:-1])
@@ -226,6 +234,7 @@ class PeriodicComponent:
         frequencies = self.guide._frequencies(self.pairs)
         keep = (np.abs(frequencies[:, 0]) < band[1]) & (np.abs(frequencies[:, 1]) < band[0])
         frequencies, coefficients = frequencies[keep], self.coefficients[:, keep]
+        xs, ys = xs - self.guide.origin[0], ys - self.guide.origin[1]
         along_x = np.exp(2j * math.pi * np.outer(xs, frequencies[:, 0]))    # (w, n)
         along_y = np.exp(2j * math.pi * np.outer(ys, frequencies[:, 1]))    # (h, n)
         planes = [2 * (along_y @ (coefficient[:, None] * along_x.T)).real for coefficient in coefficients]
