@@ -69,6 +69,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--gan-lr", type=float, default=5e-5)
     p.add_argument("--gan-l1-weight", type=float, default=0.5, help="GAN stage: L1 fidelity weight")
     p.add_argument("--gan-hfen-weight", type=float, default=5.0, help="GAN stage: HFEN (edge) weight")
+    p.add_argument("--gan-hfen-norm-weight", type=float, default=0.0,
+                   help="GAN stage: weight of the HFEN metric itself (L2 ratio of LoG responses)")
     p.add_argument("--gan-perceptual-weight", type=float, default=0.1, help="GAN stage: perceptual weight")
     p.add_argument("--gan-adv-weight", type=float, default=0.01, help="GAN stage: adversarial weight")
     p.add_argument("--gan-max-psnr-cost", type=float, default=1.0,
@@ -128,7 +130,8 @@ def main(argv=None) -> None:
     if args.gan_minutes is None and args.gan_steps is None:
         return
     gan_config = StageConfig(batch=args.batch, lr=args.gan_lr, lr_floor=0.2, l1_weight=args.gan_l1_weight,
-                             hfen_weight=args.gan_hfen_weight, perceptual_weight=args.gan_perceptual_weight,
+                             hfen_weight=args.gan_hfen_weight, hfen_norm_weight=args.gan_hfen_norm_weight,
+                             perceptual_weight=args.gan_perceptual_weight,
                              gan_weight=args.gan_adv_weight)
     start_psnr = validate(generator, val, device)["val_psnr"]
 

@@ -55,6 +55,7 @@ class StageConfig:
     lr_floor: float = 0.05  # final learning rate as a fraction of `lr`
     l1_weight: float = 1.0
     hfen_weight: float = 0.5
+    hfen_norm_weight: float = 0.0   # losses.hfen_norm_loss (the benchmark's HFEN)
     perceptual_weight: float = 0.0
     gan_weight: float = 0.0
     d_lr: float = 1e-4
@@ -153,6 +154,9 @@ def train_stage(
         sr = generator(low)
         terms = {"l1": losses.pixel_l1(sr, high), "hfen": losses.hfen_loss(sr, high)}
         total = config.l1_weight * terms["l1"] + config.hfen_weight * terms["hfen"]
+        if config.hfen_norm_weight:
+            terms["hfen_norm"] = losses.hfen_norm_loss(sr, high)
+            total = total + config.hfen_norm_weight * terms["hfen_norm"]
         if gan:
             terms["perceptual"] = perceptual(sr, high)
             # Generator step: the discriminator is frozen, real logits carry no graph.

@@ -29,6 +29,25 @@ def test_hfen_is_zero_for_identical_and_grows_with_blur():
     assert losses.hfen_loss(blur(2.0), sharp) > losses.hfen_loss(blur(0.7), sharp) > 0
 
 
+def test_hfen_norm_loss_trains_towards_the_metric_and_stays_bounded_on_flat_patches():
+    first = _texture(0)
+    flat = torch.full_like(first, 0.5)
+    noisy = first + 0.02 * torch.randn(first.shape, generator=torch.Generator().manual_seed(1))
+    # A flat patch in the batch (almost no LoG energy) does not blow the loss up.
+    batch_loss = losses.hfen_norm_loss(torch.cat([noisy, flat + 0.02]), torch.cat([first, flat]))
+    assert batch_loss < 2 * losses.hfen(noisy, first)
+    # A few gradient steps on a blurred prediction lower the metric.
+    blurred = torch.nn.functional.avg_pool2d(first, 3, stride=1, padding=1, count_include_pad=False)
+    prediction = blurred.clone().requires_grad_(True)
+    optimiser = torch.optim.Adam([prediction], lr=0.01)
+    before = losses.hfen(blurred, first).item()
+    for _ in range(20):
+        optimiser.zero_grad()
+        losses.hfen_norm_loss(prediction, first).backward()
+        optimiser.step()
+    assert losses.hfen(prediction.detach(), first).item() < 0.7 * before
+
+
 def test_hfen_ignores_brightness_offsets():
     sharp = _texture() * 0.8
     assert losses.hfen(sharp + 0.1, sharp).item() < 1e-4
