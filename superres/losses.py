@@ -70,14 +70,6 @@ def hfen(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return diff.norm() / reference.norm().clamp_min(1e-12)
 
 
-def hfen_norm_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """The HFEN metric as a training term: an L2 ratio, so unlike `hfen_loss` (L1) its
-    optimum is the conditional mean of the LoG band that the metric scores. Over the whole
-    batch at once: per training patch, a flat patch's tiny LoG norm would blow the ratio up
-    (x4 patches: a mean of 10). `(B,C,H,W)` -> scalar."""
-    return hfen(prediction, target)
-
-
 class PerceptualLoss(nn.Module):
     """Mean of per-layer L1 distances between `FixedFeatureNet` features,
     each normalised by the target features' mean magnitude so layers weigh alike."""

@@ -29,12 +29,12 @@ def test_hfen_is_zero_for_identical_and_grows_with_blur():
     assert losses.hfen_loss(blur(2.0), sharp) > losses.hfen_loss(blur(0.7), sharp) > 0
 
 
-def test_hfen_norm_loss_trains_towards_the_metric_and_stays_bounded_on_flat_patches():
+def test_hfen_as_a_batch_loss_trains_towards_the_metric_and_stays_bounded_on_flat_patches():
     first = _texture(0)
     flat = torch.full_like(first, 0.5)
     noisy = first + 0.02 * torch.randn(first.shape, generator=torch.Generator().manual_seed(1))
     # A flat patch in the batch (almost no LoG energy) does not blow the loss up.
-    batch_loss = losses.hfen_norm_loss(torch.cat([noisy, flat + 0.02]), torch.cat([first, flat]))
+    batch_loss = losses.hfen(torch.cat([noisy, flat + 0.02]), torch.cat([first, flat]))
     assert batch_loss < 2 * losses.hfen(noisy, first)
     # A few gradient steps on a blurred prediction lower the metric.
     blurred = torch.nn.functional.avg_pool2d(first, 3, stride=1, padding=1, count_include_pad=False)
@@ -43,7 +43,7 @@ def test_hfen_norm_loss_trains_towards_the_metric_and_stays_bounded_on_flat_patc
     before = losses.hfen(blurred, first).item()
     for _ in range(20):
         optimiser.zero_grad()
-        losses.hfen_norm_loss(prediction, first).backward()
+        losses.hfen(prediction, first).backward()
         optimiser.step()
     assert losses.hfen(prediction.detach(), first).item() < 0.7 * before
 

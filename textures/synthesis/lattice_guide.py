@@ -22,7 +22,6 @@ import torch
 
 from imaging.lattice import Lattice, find_lattice
 
-GUIDE_CHANNELS = 4
 MAX_HARMONICS = 2048   # half-plane lattice harmonics kept in the periodic component
 ESTIMATE_CELLS = 6     # cells a side of the crop the periodic component is estimated on
 ESTIMATE_BUDGET = 2 ** 27  # pixels x harmonics of that estimate (about a second of CPU)
@@ -45,6 +44,16 @@ class LatticeGuide:
     weight: float
 
     @property
+    def basis(self) -> np.ndarray:
+        """`(2,2)` columns v1, v2 (x, y): lattice coordinates (u, v) -> pixel offset."""
+        return np.stack([self.lattice.v1, self.lattice.v2], axis=1)
+
+    @property
+    def cell_extent(self) -> np.ndarray:
+        """(x, y) extent of the cell spanned by v1 and v2, in pixels."""
+        return np.abs(self.basis).sum(axis=1)
+
+    @property
     def origin(self) -> np.ndarray:
         """(x, y) exemplar pixel where lattice coordinates are 0: its centre. The lattice
         estimate's small error grows with the distance from this point, and the periodic
@@ -56,8 +65,7 @@ class LatticeGuide:
         height, width = self.exemplar_size
         ys = (torch.arange(size[0], dtype=torch.float64) + 0.5) * (height / size[0]) - 0.5 - self.origin[1]
         xs = (torch.arange(size[1], dtype=torch.float64) + 0.5) * (width / size[1]) - 0.5 - self.origin[0]
-        basis = torch.tensor(np.stack([self.lattice.v1, self.lattice.v2], axis=1), dtype=torch.float64)
-        inverse = torch.linalg.inv(basis)                        # pixel (x, y) -> lattice (u, v)
+        inverse = torch.linalg.inv(torch.tensor(self.basis, dtype=torch.float64))                        # pixel (x, y) -> lattice (u, v)
         grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
         coords = torch.einsum("ij,jhw->ihw", inverse, torch.stack([grid_x, grid_y]))
         return self._encode(coords, dtype)
@@ -82,22 +90,20 @@ class LatticeGuide:
         with a generator; without one, output pixel (x, y) has exemplar pixel (x, y)'s phase."""
         # Shifts within one cell reach every whole-pixel phase; small ones keep the exemplar
         # lattice's sub-pixel error (times the shift) small.
-        reach = int(np.ceil(np.abs(np.stack([self.lattice.v1, self.lattice.v2])).sum(axis=0).max()))
+        reach = int(np.ceil(self.cell_extent.max()))
         shift = np.zeros(2)
         if generator is not None:
             shift = torch.randint(0, max(reach, 1), (2,), generator=generator).double().numpy()
-        basis = np.stack([self.lattice.v1, self.lattice.v2], axis=1)
         centre = self.counts @ np.array([0.5 / self.output_size[1], 0.5 / self.output_size[0]])
         # Output pixel (x, y) takes the phase of exemplar pixel (x, y) + shift.
-        offset = np.linalg.solve(basis, shift - self.origin) - centre
+        offset = np.linalg.solve(self.basis, shift - self.origin) - centre
         return float(offset[0] % 1.0), float(offset[1] % 1.0)
 
     def harmonics(self, cutoff: float = 0.5) -> np.ndarray:
         """`(n,2)` int lattice harmonics (m, n) of one half-plane, DC first, whose spatial
         frequency is at most `cutoff` cycles per exemplar pixel (fewer if there are more
         than MAX_HARMONICS)."""
-        basis = np.stack([self.lattice.v1, self.lattice.v2], axis=1)
-        to_frequency = np.linalg.inv(basis).T                     # (m, n) -> (fx, fy) cycles/px
+        to_frequency = np.linalg.inv(self.basis).T                     # (m, n) -> (fx, fy) cycles/px
         reach = int(math.ceil(cutoff * 1.5 * (np.linalg.norm(self.lattice.v1) + np.linalg.norm(self.lattice.v2)))) + 1
         m, n = np.meshgrid(np.arange(-reach, reach + 1), np.arange(-reach, reach + 1), indexing="ij")
         pairs = np.stack([m.ravel(), n.ravel()], axis=1)
@@ -126,12 +132,12 @@ class LatticeGuide:
         dropped then stay in the residual, which the loss still synthesises at the right
         phase)."""
         height, width = whitened.shape[-2:]
-        cell = np.abs(np.stack([self.lattice.v1, self.lattice.v2])).sum(axis=0)     # (x, y) extent
+        cell = self.cell_extent
         crop_h = min(height, max(256, int(math.ceil(ESTIMATE_CELLS * cell[1]))))
         crop_w = min(width, max(256, int(math.ceil(ESTIMATE_CELLS * cell[0]))))
         top, left = (height - crop_h) // 2, (width - crop_w) // 2
         pairs = self.harmonics()[:max(1, ESTIMATE_BUDGET // (crop_h * crop_w))]
-        frequencies = self._frequencies(pairs)                                    # (n,2) fx, fy
+        frequencies = self.frequencies(pairs)                                     # (n,2) fx, fy
         xs = np.arange(left, left + crop_w, dtype=np.float64) - self.origin[0]
         ys = np.arange(top, top + crop_h, dtype=np.float64) - self.origin[1]
         along_x = np.exp(-2j * math.pi * np.outer(xs, frequencies[:, 0]))          # (w, n)
@@ -149,9 +155,9 @@ class LatticeGuide:
             coefficients[:, 0] *= 0.5   # DC: the real signal is twice the half-plane sum's real part
         return PeriodicComponent(self, pairs, coefficients)
 
-    def _frequencies(self, pairs: np.ndarray) -> np.ndarray:
-        basis = np.stack([self.lattice.v1, self.lattice.v2], axis=1)
-        return pairs @ np.linalg.inv(basis)                 # row (m,n) -> (m,n) A^-1 = (fx, fy)
+    def frequencies(self, pairs: np.ndarray) -> np.ndarray:
+        """`(n,2)` spatial frequencies (fx, fy), cycles per exemplar pixel, of harmonics (m, n)."""
+        return pairs @ np.linalg.inv(self.basis)            # row (m,n) -> (m,n) A^-1
 
     def _encode(self, coords: torch.Tensor, dtype) -> torch.Tensor:
         angle = 2 * math.pi * coords
@@ -231,7 +237,7 @@ class PeriodicComponent:
         return (picked - periodic).std(dim=(2, 3), keepdim=True).to(whitened.device)
 
     def _evaluate(self, ys: np.ndarray, xs: np.ndarray, band: tuple[float, float], dtype) -> torch.Tensor:
-        frequencies = self.guide._frequencies(self.pairs)
+        frequencies = self.guide.frequencies(self.pairs)
         keep = (np.abs(frequencies[:, 0]) < band[1]) & (np.abs(frequencies[:, 1]) < band[0])
         frequencies, coefficients = frequencies[keep], self.coefficients[:, keep]
         xs, ys = xs - self.guide.origin[0], ys - self.guide.origin[1]

@@ -213,9 +213,6 @@ def synthesize(exemplar: torch.Tensor, size: tuple[int, int], *, seed: int,
                 _, grad = loss_fn.gradient(whole, wrap=settings.wrap, subset=subset,
                                            generator=generator, output_guide=output_guide)
                 output.grad = grad if periodic_output is None else grad * unit
-            elif output_guide is not None:
-                loss_fn(whole, wrap=settings.wrap, subset=subset, generator=generator,
-                        output_guide=output_guide).backward()
             else:
                 loss_fn(output, wrap=settings.wrap, subset=subset, generator=generator).backward()
             optimiser.step()
