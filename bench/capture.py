@@ -27,7 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from materials.capture import capture_material  # noqa: E402
-from materials.capture.maps import angle_difference_mod_pi  # noqa: E402
+from materials.capture.maps import SvbrdfMaps, angle_difference_mod_pi, reframe  # noqa: E402
 from materials.capture.observations import sample  # noqa: E402
 from materials.capture.synthetic import make_capture  # noqa: E402
 
@@ -57,8 +57,12 @@ def truth_at_tile(cap, result) -> dict:
     normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
     # Angles: sample the doubled-angle vector so the 180 deg wrap does not blur.
     vec = at(np.stack([np.cos(2 * t.angle), np.sin(2 * t.angle)], -1))
-    return dict(normal=normal, albedo=at(t.albedo), specular=at(t.specular), roughness=at(t.roughness)[..., 0],
-                anisotropy=at(t.anisotropy)[..., 0], angle=0.5 * np.arctan2(vec[..., 1], vec[..., 0]))
+    truth = SvbrdfMaps(albedo=at(t.albedo), specular=at(t.specular), normal=normal,
+                       roughness=at(t.roughness)[..., 0], anisotropy=at(t.anisotropy)[..., 0],
+                       angle=0.5 * np.arctan2(vec[..., 1], vec[..., 0]))
+    # The tile's maps are in its own frame (its axes along the lattice vectors).
+    truth = reframe(truth, np.stack([v1 / w, v2 / h], axis=1))
+    return {k: getattr(truth, k) for k in ("normal", "albedo", "specular", "roughness", "anisotropy", "angle")}
 
 
 def metrics(cap, result) -> dict:
@@ -87,7 +91,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="1024x768", help="WIDTHxHEIGHT of the synthetic photos")
     ap.add_argument("--period", type=int, default=128, help="lattice period / stochastic tile size (px)")
-    ap.add_argument("--materials", default="tiles,weave,leather,brushed")
+    ap.add_argument("--materials", default="tiles,weave,leather,brushed",
+                    help="comma list; KIND@DEG turns a periodic material's lattice by DEG degrees")
     ap.add_argument("--conditions", default="clean,hard", help=f"comma list of {sorted(CONDITIONS)}")
     ap.add_argument("--quality", default="standard", choices=["fast", "standard", "high"])
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
@@ -101,8 +106,11 @@ def main() -> None:
     print(head)
     rows = []
     for condition in args.conditions.split(","):
-        for kind in args.materials.split(","):
-            cap = make_capture(kind, width=width, height=height, period=args.period, seed=1, **CONDITIONS[condition])
+        for spec in args.materials.split(","):
+            kind, _, turn = spec.partition("@")
+            cap = make_capture(kind, width=width, height=height, period=args.period, seed=1,
+                               rotation_deg=float(turn or 0), **CONDITIONS[condition])
+            kind = spec
             wall, cpu = time.perf_counter(), time.process_time()
             result = capture_material(cap.flash, cap.guide, fov_deg=cap.fov_deg, tile_size=args.period,
                                       quality=args.quality, device=args.device)

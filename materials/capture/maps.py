@@ -96,3 +96,31 @@ def angle_difference_mod_pi(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """|a-b| modulo 180 degrees (anisotropy axes have no sign), radians in [0, pi/2]."""
     d = np.mod(a - b, math.pi)
     return np.minimum(d, math.pi - d)
+
+
+def reframe(maps: SvbrdfMaps, basis) -> SvbrdfMaps:
+    """Maps fitted in the photo's frame, re-expressed in the frame of a tile
+    that was resampled along `basis` (a lattice tile whose vectors are not
+    along the image axes: rotated, sheared or mirrored).
+
+    basis: (2,2), columns = the photo-pixel step (x right, y down) of one
+    tile pixel along the tile's u (right) and v (down) axes. The surface slope
+    is a gradient, so it maps by basis^T; a tangent direction is a vector, so
+    it maps by basis^-1. Albedo, specular, roughness and anisotropy strength
+    are per-point and stay as they are. The identity basis returns the maps
+    unchanged.
+    """
+    b = np.asarray(basis, dtype=np.float64).reshape(2, 2)
+    n = maps.normal.astype(np.float64)
+    nz = np.maximum(n[..., 2], 1e-3)
+    # Height gradient per photo pixel (x right, y down); normals are y-up.
+    grad = np.stack([-n[..., 0] / nz, n[..., 1] / nz], axis=-1)
+    grad = grad @ b  # row vectors: (b^T g)^T = g^T b
+    normal = np.stack([-grad[..., 0], grad[..., 1], np.ones_like(nz)], axis=-1)
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    # Tangent direction: angle measured towards image up, so the pixel step is (cos, -sin).
+    step = np.stack([np.cos(maps.angle), -np.sin(maps.angle)], axis=-1).astype(np.float64)
+    step = step @ np.linalg.inv(b).T
+    angle = np.arctan2(-step[..., 1], step[..., 0])
+    return SvbrdfMaps(albedo=maps.albedo, specular=maps.specular, normal=normal.astype(np.float32),
+                      roughness=maps.roughness, anisotropy=maps.anisotropy, angle=angle.astype(np.float32))

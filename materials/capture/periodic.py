@@ -20,6 +20,12 @@ def tile_positions(origin, lattice: Lattice, size) -> np.ndarray:
     return pos
 
 
+def tile_basis(lattice: Lattice, size) -> np.ndarray:
+    """(2,2) photo-pixel step (columns) of one tile pixel along the tile's u and v axes."""
+    h, w = size
+    return np.stack([lattice.v1 / w, lattice.v2 / h], axis=1)
+
+
 def tile_size(lattice: Lattice) -> tuple:
     """(h, w) pixels of the tile: the period vectors' lengths."""
     return (max(2, int(round(np.linalg.norm(lattice.v2)))), max(2, int(round(np.linalg.norm(lattice.v1)))))
@@ -89,6 +95,6 @@ def wrap_coordinates(points: np.ndarray, origin, lattice: Lattice, size) -> np.n
     """Tile pixel coordinates (u, v) (fractional, wrapped into the tile) of
     flash positions `points` (...,2)."""
     h, w = size
-    basis = np.stack([lattice.v1 / w, lattice.v2 / h], axis=1)  # columns
+    basis = tile_basis(lattice, size)
     uv = (points - np.asarray(origin)) @ np.linalg.inv(basis).T
     return np.mod(uv, [w, h])

@@ -26,7 +26,7 @@ from .align import align_guide, local_contrast, warp_guide
 from .errors import CaptureInputError
 from .fit import FitSettings, FlashGeometry, fit_svbrdf, initial_albedo
 from imaging.lattice import Lattice, find_lattice, rectangular_cell
-from .maps import SvbrdfMaps, encode_maps
+from .maps import SvbrdfMaps, encode_maps, reframe
 from .observations import CLIP_LEVEL_SRGB, gather, sample
 from .renders import new_light_renders, psnr_srgb, rerender_flash
 from .shading import camera_distance
@@ -277,6 +277,10 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         tile_uv, gain = stochastic.coverage(positions, size, (h, w))
     rerender = rerender_flash(maps, tile_uv, gain, centre, distance, exposure)
     psnr = psnr_srgb(rerender, flash)
+    if kind == "periodic":
+        # The fit works in the photo's frame; the tile's own axes run along the
+        # lattice vectors, so its normals and tangents are turned into that frame.
+        maps = reframe(maps, periodic.tile_basis(lattice, size))
     srgb = lambda x: np.asarray(linear_to_srgb(np.clip(np.nan_to_num(x), 0, 1)), dtype=np.float32)
     renders = {"input_flash": srgb(flash), "rerender_flash": srgb(rerender)}
     renders.update(new_light_renders(maps))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 import torch
+from scipy import ndimage
 
 from imaging.color import linear_to_srgb
 
@@ -108,33 +109,74 @@ def _tile_weave(p: int, rng) -> dict:
 
 
 def make_periodic_maps(height: int, width: int, *, kind: str = "tiles", period: int = 128,
-                       offset=(37, 21), variation: float = 0.0, seed: int = 0) -> SvbrdfMaps:
-    """Ground-truth maps (photo size) of an axis-aligned periodic material.
+                       offset=(37, 21), variation: float = 0.0, rotation_deg: float = 0.0,
+                       seed: int = 0) -> SvbrdfMaps:
+    """Ground-truth maps (photo size) of a periodic material.
 
     variation: per-repeat relative change (uniform in +-variation) of the
     albedo gain and (at half that) of the roughness: repeats are similar,
-    not identical.
+    not identical. rotation_deg: the lattice turned by this angle (clockwise
+    on screen, image y down); the surface is resampled from the tile and its
+    normals are taken from the resampled height, so they are the rotated
+    surface's own.
     """
     rng = np.random.default_rng(seed)
     tile = {"tiles": _tile_tiles, "weave": _tile_weave}[kind](period, rng)
-    tile["normal"] = normals_from_height(tile.pop("height"))
-    reps_y = -(-height // period) + 1
-    reps_x = -(-width // period) + 1
     ox, oy = offset[0] % period, offset[1] % period
+    if rotation_deg:
+        full, (rows, cols) = _rotated_tiling(tile, height, width, period, (ox, oy), math.radians(rotation_deg))
+        rows, cols = rows - rows.min(), cols - cols.min()
+        repeats = (rows.max() + 1, cols.max() + 1)
+    else:
+        tile["normal"] = normals_from_height(tile.pop("height"))
+        reps_y = -(-height // period) + 1
+        reps_x = -(-width // period) + 1
 
-    def place(a):
-        big = np.tile(a, (reps_y, reps_x) + (1,) * (a.ndim - 2))
-        return big[oy:oy + height, ox:ox + width]
+        def place(a):
+            big = np.tile(a, (reps_y, reps_x) + (1,) * (a.ndim - 2))
+            return big[oy:oy + height, ox:ox + width]
 
-    full = {k: place(v) for k, v in tile.items()}
+        full = {k: place(v) for k, v in tile.items()}
+        rows = np.repeat(((np.arange(height) + oy) // period)[:, None], width, 1)
+        cols = np.repeat(((np.arange(width) + ox) // period)[None, :], height, 0)
+        repeats = (reps_y, reps_x)
     if variation > 0:
-        rows = (np.arange(height) + oy) // period
-        cols = (np.arange(width) + ox) // period
-        gains = 1 + rng.uniform(-variation, variation, (reps_y, reps_x))
-        rough_gain = 1 + rng.uniform(-variation / 2, variation / 2, (reps_y, reps_x))
-        full["albedo"] = full["albedo"] * gains[rows][:, cols][..., None]
-        full["rough"] = full["rough"] * rough_gain[rows][:, cols]
+        gains = 1 + rng.uniform(-variation, variation, repeats)
+        rough_gain = 1 + rng.uniform(-variation / 2, variation / 2, repeats)
+        full["albedo"] = full["albedo"] * gains[rows, cols][..., None]
+        full["rough"] = full["rough"] * rough_gain[rows, cols]
     return _as_maps(full)
+
+
+def _rotated_tiling(tile: dict, height: int, width: int, period: int, offset, rotation: float):
+    """Photo-size fields of `tile` repeated on a lattice turned by `rotation`
+    (radians), and the repeat index (row, col) of every pixel."""
+    c, s = math.cos(rotation), math.sin(rotation)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    # photo = offset + R (u, v)  =>  (u, v) = R^T (photo - offset)
+    dx, dy = x - offset[0], y - offset[1]
+    u, v = c * dx + s * dy, -s * dx + c * dy
+
+    def at(a):
+        coords = [np.mod(v, period), np.mod(u, period)]
+        if a.ndim == 2:
+            return ndimage.map_coordinates(a, coords, order=1, mode="grid-wrap")
+        return np.stack([ndimage.map_coordinates(a[..., k], coords, order=1, mode="grid-wrap")
+                         for k in range(a.shape[-1])], axis=-1)
+
+    full = {k: at(tile[k]) for k in ("albedo", "rough", "spec", "aniso")}
+    # Heights on a 1 px larger grid would be exact at the border; one-sided
+    # differences there are close enough for a test material.
+    dh_drow, dh_dx = np.gradient(at(tile["height"]))
+    normal = np.stack([-dh_dx, dh_drow, np.ones_like(dh_dx)], axis=-1)
+    full["normal"] = normal / np.linalg.norm(normal, axis=-1, keepdims=True)
+    # Tangent directions turn with the lattice: sample the doubled angle (axes
+    # have no sign), then turn the tile-frame pixel step (cos, -sin) by R.
+    doubled = at(np.stack([np.cos(2 * tile["angle"]), np.sin(2 * tile["angle"])], -1))
+    phi = 0.5 * np.arctan2(doubled[..., 1], doubled[..., 0])
+    step_x, step_y = np.cos(phi), -np.sin(phi)
+    full["angle"] = np.arctan2(-(s * step_x + c * step_y), c * step_x - s * step_y)
+    return full, (np.floor(v / period).astype(int), np.floor(u / period).astype(int))
 
 
 def make_stochastic_maps(height: int, width: int, *, kind: str = "leather", seed: int = 0) -> SvbrdfMaps:
@@ -255,7 +297,8 @@ def misalignment_homography(width: int, height: int, pixels: float, rng) -> np.n
 def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, period: int = 128,
                  fov_deg: float = 65.0, variation: float = 0.0, noise: float = 0.0,
                  jpeg_quality: int | None = None, misalignment_px: float = 0.0,
-                 quantise: bool = True, seed: int = 0, centre=None) -> SyntheticCapture:
+                 quantise: bool = True, seed: int = 0, centre=None,
+                 rotation_deg: float = 0.0) -> SyntheticCapture:
     """One synthetic two-shot capture of a material kind.
 
     kind: one of PERIODIC_KINDS or STOCHASTIC_KINDS. The guide is moved by a
@@ -264,7 +307,7 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     rng = np.random.default_rng(seed + 1000)
     if kind in PERIODIC_KINDS:
         truth = make_periodic_maps(height, width, kind=kind, period=period, variation=variation,
-                                   seed=seed, offset=(int(rng.integers(period)), int(rng.integers(period))))
+                                   rotation_deg=rotation_deg, seed=seed, offset=(int(rng.integers(period)), int(rng.integers(period))))
         lattice = period
     elif kind in STOCHASTIC_KINDS:
         truth = make_stochastic_maps(height, width, kind=kind, seed=seed)
