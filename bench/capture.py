@@ -34,6 +34,8 @@ from materials.capture.synthetic import make_capture  # noqa: E402
 CONDITIONS = {
     "clean": {},
     "hard": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0),
+    # "hard" on a material stretched unevenly (periodic kinds: repeats off the exact lattice)
+    "stretched": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, deformation_px=3.0),
 }
 
 

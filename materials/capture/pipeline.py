@@ -216,9 +216,9 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
                                     "capture a larger area")
         origin = _inside(np.asarray(centre) - 0.5 * (lattice.v1 + lattice.v2), lattice, (h, w))
         grid = periodic.tile_positions(origin, lattice, size)
-        translates = periodic.lattice_translates(grid, lattice, (h, w))
-        translates, ncc = periodic.refine_translates(guide_contrast, grid, translates)
-        positions = (grid.reshape(-1, 1, 2) + translates[None]).astype(np.float32)
+        on_lattice = periodic.lattice_translates(grid, lattice, (h, w))
+        translates, ncc = periodic.refine_translates(guide_contrast, grid, on_lattice)
+        positions = periodic.refine_deformation(guide_contrast, grid, translates, periodic.tile_basis(lattice, size))
         master = grid.reshape(-1, 2)
         kind = "periodic"
     else:
@@ -267,7 +267,10 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     report_progress(0.9, "rendering previews")
     if kind == "periodic":
         rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
-        tile_uv = periodic.wrap_coordinates(np.stack([cols, rows], -1), origin, lattice, size)
+        # Where the repeats sit off the exact lattice, each photo pixel is taken
+        # back by the local displacement before it is wrapped into the tile.
+        shift = periodic.displacement_field(positions, grid.reshape(-1, 1, 2) + on_lattice[None], (h, w))
+        tile_uv = periodic.wrap_coordinates(np.stack([cols, rows], -1) - shift, origin, lattice, size)
         guide_lum = cv2.GaussianBlur(_luminance(guide), (0, 0), 1.0)
         master_lum = sample(guide_lum[..., None], periodic.tile_positions(origin, lattice, size))[..., 0]
         iu = np.mod(np.floor(tile_uv[..., 0] + 0.5).astype(int), size[1])

@@ -237,6 +237,34 @@ def make_stochastic_maps(height: int, width: int, *, kind: str = "leather", seed
     return _as_maps(full)
 
 
+def deform(maps: SvbrdfMaps, amplitude_px: float, rng: np.random.Generator,
+           scale_px: float | None = None) -> SvbrdfMaps:
+    """The material stretched unevenly (fabric pulled by hand, a sagging or
+    bent board, lens distortion): every map resampled through a smooth random
+    displacement of standard deviation `amplitude_px` per axis, with features
+    of `scale_px` (default: a quarter of the width). Repeats then sit off the
+    exact lattice by different amounts and are deformed within a tile. Normals
+    are resampled as they are (the warp's own stretch, ~1 %, is ignored)."""
+    h, w = maps.shape
+    scale_px = scale_px or w / 4
+    shift_x = amplitude_px * smooth_noise((h, w), scale_px, rng)
+    shift_y = amplitude_px * smooth_noise((h, w), scale_px, rng)
+    rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
+    coords = [rows + shift_y, cols + shift_x]
+
+    def at(a):
+        if a.ndim == 2:
+            return ndimage.map_coordinates(a, coords, order=1, mode="nearest").astype(np.float32)
+        return np.stack([at(a[..., k]) for k in range(a.shape[-1])], axis=-1)
+
+    normal = at(maps.normal)
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    doubled = at(np.stack([np.cos(2 * maps.angle), np.sin(2 * maps.angle)], -1))
+    return SvbrdfMaps(albedo=at(maps.albedo), specular=at(maps.specular), normal=normal,
+                      roughness=at(maps.roughness), anisotropy=at(maps.anisotropy),
+                      angle=(0.5 * np.arctan2(doubled[..., 1], doubled[..., 0])).astype(np.float32))
+
+
 def _as_maps(d: dict) -> SvbrdfMaps:
     normal = d["normal"] if "normal" in d else normals_from_height(d["height"])
     f = lambda a: np.ascontiguousarray(a, dtype=np.float32)
@@ -298,7 +326,7 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
                  fov_deg: float = 65.0, variation: float = 0.0, noise: float = 0.0,
                  jpeg_quality: int | None = None, misalignment_px: float = 0.0,
                  quantise: bool = True, seed: int = 0, centre=None,
-                 rotation_deg: float = 0.0) -> SyntheticCapture:
+                 rotation_deg: float = 0.0, deformation_px: float = 0.0) -> SyntheticCapture:
     """One synthetic two-shot capture of a material kind.
 
     kind: one of PERIODIC_KINDS or STOCHASTIC_KINDS. The guide is moved by a
@@ -308,6 +336,8 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     if kind in PERIODIC_KINDS:
         truth = make_periodic_maps(height, width, kind=kind, period=period, variation=variation,
                                    rotation_deg=rotation_deg, seed=seed, offset=(int(rng.integers(period)), int(rng.integers(period))))
+        if deformation_px > 0:
+            truth = deform(truth, deformation_px, np.random.default_rng(seed + 2000))
         lattice = period
     elif kind in STOCHASTIC_KINDS:
         truth = make_stochastic_maps(height, width, kind=kind, seed=seed)
