@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from . import shading
-from .fit_losses import observation_loss, prior_loss
+from .fit_losses import observation_error, observation_loss, prior_loss
 
 
 @dataclass
@@ -80,6 +80,12 @@ def inverse_softplus(x: torch.Tensor) -> torch.Tensor:
     return x + torch.log(-torch.expm1(-x))
 
 
+def roughness_logit(roughness: torch.Tensor) -> torch.Tensor:
+    """Unconstrained parameter of a roughness in [MIN_ROUGHNESS, 1] (inverse of PixelParameters.maps)."""
+    r = ((roughness - shading.MIN_ROUGHNESS) / (1 - shading.MIN_ROUGHNESS)).clamp(1e-3, 1 - 1e-3)
+    return torch.log(r / (1 - r))
+
+
 class PixelParameters(torch.nn.Module):
     """Unconstrained parameters -> valid maps.
 
@@ -92,11 +98,9 @@ class PixelParameters(torch.nn.Module):
     def __init__(self, albedo, specular, roughness, slopes=None, aniso=None):
         super().__init__()
         p = albedo.shape[0]
-        logit = lambda x: torch.log(x.clamp(1e-3, 1 - 1e-3) / (1 - x.clamp(1e-3, 1 - 1e-3)))
         self.albedo = torch.nn.Parameter(inverse_softplus(albedo))
         self.specular = torch.nn.Parameter(inverse_softplus(specular).expand(p, 3).clone())
-        r = ((roughness - shading.MIN_ROUGHNESS) / (1 - shading.MIN_ROUGHNESS))
-        self.roughness = torch.nn.Parameter(logit(r).expand(p, 1).clone())
+        self.roughness = torch.nn.Parameter(roughness_logit(roughness).expand(p, 1).clone())
         self.slopes = torch.nn.Parameter(torch.zeros(p, 2) if slopes is None else slopes.expand(p, 2).clone())
         self.aniso = torch.nn.Parameter(torch.full((p, 2), 1e-3) if aniso is None else aniso.expand(p, 2).clone())
 
@@ -191,6 +195,49 @@ def _run(params, geometry, obs, steps, settings, gen, progress, span, with_prior
     return params
 
 
+# Roughness values tried per pixel after the coarse stage (see reseed_roughness).
+ROUGHNESS_CANDIDATES = (0.06, 0.12, 0.2, 0.3, 0.45, 0.6, 0.8)
+
+
+def reseed_roughness(params: PixelParameters, obs: Observations, geometry) -> bool:
+    """Move each pixel's roughness to the value among ROUGHNESS_CANDIDATES
+    (refined by a parabola through its neighbours) that explains its
+    observations best, where that beats its current value clearly (by 5 %).
+
+    Gradient steps cannot leave a sharp lobe that no observation sees (its
+    gradient is ~0 away from the mirror direction), and Adam's normalised
+    steps follow the noise of a faint lobe's tiny gradient: rough, barely
+    specular grout can end as a faint sharp lobe. Returns whether any pixel moved.
+    """
+    with torch.no_grad():
+        maps = params.maps()
+        err, weight = observation_error(maps, obs, geometry, None)
+        current = err / weight.clamp_min(1e-12)
+        values = torch.tensor(ROUGHNESS_CANDIDATES, device=current.device)
+        scores = torch.stack([observation_error(dict(maps, roughness=torch.full_like(maps["roughness"], float(v))),
+                                                obs, geometry, None)[0] / weight.clamp_min(1e-12)
+                              for v in ROUGHNESS_CANDIDATES], dim=1)  # (P, C)
+        best = scores.argmin(1)
+        inner = best.clamp(1, len(values) - 2)
+        left, mid, right = (scores.gather(1, (inner + d)[:, None])[:, 0] for d in (-1, 0, 1))
+        x0, x1, x2 = values[inner - 1], values[inner], values[inner + 1]
+        # Vertex of the parabola through the three (roughness, score) points.
+        num = (x1 - x0) ** 2 * (mid - right) - (x1 - x2) ** 2 * (mid - left)
+        den = (x1 - x0) * (mid - right) - (x1 - x2) * (mid - left)
+        vertex = x1 - 0.5 * num / torch.where(den.abs() > 1e-12, den, torch.ones_like(den))
+        convex = (right - mid) / (x2 - x1) > (mid - left) / (x1 - x0)
+        chosen = torch.where(convex & (den.abs() > 1e-12), vertex.clamp(x0, x2), values[best])[:, None]
+        scores_min = scores.gather(1, best[:, None])[:, 0]
+        at_vertex = observation_error(dict(maps, roughness=chosen), obs, geometry, None)[0] / weight.clamp_min(1e-12)
+        chosen = torch.where((at_vertex <= scores_min)[:, None], chosen, values[best][:, None])
+        scores_min = torch.minimum(at_vertex, scores_min)
+        # Only a clear gain (5 %) moves a pixel, so noise does not shuffle well-fitted ones.
+        better = scores_min < current * 0.95
+        roughness = torch.where(better[:, None], chosen, maps["roughness"])
+        params.roughness.copy_(roughness_logit(roughness))
+    return bool(better.any())
+
+
 def _upsample(x: torch.Tensor, coarse_shape, shape) -> torch.Tensor:
     """(Pc,C) on coarse_shape -> (P,C) on shape (bilinear)."""
     hc, wc = coarse_shape
@@ -257,6 +304,7 @@ def fit_svbrdf(obs: Observations, centre, distance: float, settings: FitSettings
         # Albedo has full-resolution detail: start from the direct estimate.
         fine.albedo.copy_(inverse_softplus(initial_albedo(obs, geometry).clamp(0.005, 2.0)))
     _run(fine, geometry, obs, settings.pixel_steps, settings, gen, progress, (at(0.5), at(1.0)), True)
+    reseed_roughness(fine, obs, geometry)
     t3 = time.perf_counter()
     with torch.no_grad():
         maps = fine.maps()

@@ -18,14 +18,9 @@ TV_ANISOTROPY = 0.01
 NORMAL_PULL = 0.002
 
 
-def observation_loss(maps: dict, obs, geometry, idx: torch.Tensor | None, *, squared: bool = False) -> torch.Tensor:
-    """Mean weighted Charbonnier (or squared) log-domain error.
-
-    maps: (P,...) tensors; obs: Observations; geometry: FlashGeometry
-    (positions -> directions, fall-off); idx: (K',) match indices used
-    this step, or None for all. Saturated samples only count when the render
-    is darker than the clip level (they are lower bounds).
-    """
+def observation_error(maps: dict, obs, geometry, idx: torch.Tensor | None, *, squared: bool = False):
+    """Per-pixel weighted error sums: (err (P,), weight (P,)), err summed over
+    matches and channels. Arguments as `observation_loss`."""
     sel = (lambda t: t) if idx is None else (lambda t: t.index_select(1, idx))
     per_pixel = {k: v.unsqueeze(1) for k, v in maps.items()}  # (P,1,...) broadcast over K
     directions, falloff = geometry.directions(sel(obs.positions))
@@ -37,7 +32,19 @@ def observation_loss(maps: dict, obs, geometry, idx: torch.Tensor | None, *, squ
         err = res * res
     else:
         err = torch.sqrt(res * res + CHARBONNIER_EPS**2) - CHARBONNIER_EPS
-    return (err * w).sum() / (w.sum() * 3).clamp_min(1e-12)
+    return (err * w).sum((1, 2)), w.sum((1, 2)) * 3
+
+
+def observation_loss(maps: dict, obs, geometry, idx: torch.Tensor | None, *, squared: bool = False) -> torch.Tensor:
+    """Mean weighted Charbonnier (or squared) log-domain error.
+
+    maps: (P,...) tensors; obs: Observations; geometry: FlashGeometry
+    (positions -> directions, fall-off); idx: (K',) match indices used
+    this step, or None for all. Saturated samples only count when the render
+    is darker than the clip level (they are lower bounds).
+    """
+    err, weight = observation_error(maps, obs, geometry, idx, squared=squared)
+    return err.sum() / weight.sum().clamp_min(1e-12)
 
 
 def total_variation(x: torch.Tensor, shape, wrap: bool) -> torch.Tensor:
