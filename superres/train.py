@@ -76,6 +76,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--gan-max-psnr-cost", type=float, default=1.0,
                    help="GAN stage: keep the validation with the lowest HFEN among those within this many dB "
                         "of the stage's starting validation PSNR")
+    p.add_argument("--gan-clean-fraction", type=float, default=None,
+                   help="GAN stage: share of clean bicubic pairs (default: as the PSNR stage, 0.5)")
     p.add_argument("--features", type=int, default=32)
     p.add_argument("--growth", type=int, default=16)
     p.add_argument("--blocks", type=int, default=2)
@@ -141,6 +143,9 @@ def main(argv=None) -> None:
         start.setdefault("psnr", record["val_psnr"])
         return record["val_hfen"] if record["val_psnr"] >= start["psnr"] - args.gan_max_psnr_cost else None
 
+    if args.gan_clean_fraction is not None:
+        sampler = PairSampler(images, args.scale, args.lr_patch or LR_PATCH[args.scale], seed=args.seed + 1,
+                              clean_fraction=args.gan_clean_fraction)
     result = train_stage(
         "gan", generator, sampler, Budget(args.gan_minutes, args.gan_steps), gan_config,
         val_pairs=val, log_path=log_path, device=device, select=sharpest_within_cost,
