@@ -36,6 +36,8 @@ CONDITIONS = {
     "hard": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0),
     # "hard" on a material stretched unevenly (periodic kinds: repeats off the exact lattice)
     "stretched": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, deformation_px=3.0),
+    # "hard" with a guide lit from one side (window light: brightness +-30 % across the photo)
+    "uneven": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, guide_gradient=0.6),
 }
 
 

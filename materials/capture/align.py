@@ -160,3 +160,35 @@ def warp_guide(guide: np.ndarray, homography: np.ndarray, size) -> np.ndarray:
     return cv2.warpPerspective(guide, homography, (w, h),
                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                borderMode=cv2.BORDER_REFLECT)
+
+
+def even_illumination(guide: np.ndarray, *, grid: int = 64) -> tuple:
+    """The guide with its smooth ambient-light gradient divided out.
+
+    A no-flash photo is rarely lit evenly (a window on one side, a room lamp);
+    the pipeline reads the guide's brightness as albedo (the gain between
+    repeats), so a gradient would pose as albedo change. The material is
+    stationary, so its log-luminance averaged over a few repeats is flat: a
+    quadratic fitted to the log-luminance of the photo (area-averaged onto a
+    `grid`-wide raster, least squares) is the light, and is divided out.
+
+    guide: (H,W,3) float32 linear RGB. Returns (even guide (H,W,3) float32,
+    light (H,W) float32 with mean 1).
+    """
+    h, w = guide.shape[:2]
+    lum = np.maximum(guide.astype(np.float32) @ np.array([0.2126, 0.7152, 0.0722], np.float32), 1e-5)
+    gw = max(4, min(grid, w))
+    gh = max(4, min(int(round(grid * h / w)), h))
+    small = np.log(cv2.resize(lum, (gw, gh), interpolation=cv2.INTER_AREA))
+
+    def basis(ys, xs):
+        return np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=-1)
+
+    sy, sx = np.mgrid[0:gh, 0:gw].astype(np.float64)
+    design = basis((sy + 0.5) / gh - 0.5, (sx + 0.5) / gw - 0.5).reshape(-1, 6)
+    coef, *_ = np.linalg.lstsq(design, small.reshape(-1).astype(np.float64), rcond=None)
+    coef[0] = 0.0  # keep the overall exposure
+    fy, fx = np.mgrid[0:h, 0:w].astype(np.float64)
+    log_light = basis((fy + 0.5) / h - 0.5, (fx + 0.5) / w - 0.5) @ coef
+    light = np.exp(log_light - log_light.mean()).astype(np.float32)
+    return (guide / light[..., None]).astype(np.float32), light

@@ -22,7 +22,7 @@ from imaging.io import read_image, to_float32
 from imaging.resize import resize
 
 from . import periodic, stochastic
-from .align import align_guide, local_contrast, warp_guide
+from .align import align_guide, even_illumination, local_contrast, warp_guide
 from .errors import CaptureInputError
 from .fit import FitSettings, FlashGeometry, fit_svbrdf, initial_albedo
 from imaging.lattice import Lattice, find_lattice, rectangular_cell
@@ -193,6 +193,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     report_progress(0.05, "aligning photos")
     alignment = align_guide(_luminance(flash), _luminance(guide))
     guide = warp_guide(guide, alignment.homography, (h, w))
+    guide, guide_light = even_illumination(guide)
     stage("align_s")
 
     report_progress(0.12, "finding the highlight")
@@ -214,7 +215,9 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         if size[0] * 2 > h or size[1] * 2 > w:
             raise CaptureInputError("the photos are too small for at least 2x2 repeats of the pattern; "
                                     "capture a larger area")
-        origin = _inside(np.asarray(centre) - 0.5 * (lattice.v1 + lattice.v2), lattice, (h, w))
+        # Any origin gives the same periodic tile; a whole-pixel one samples the photo
+        # without interpolation wherever the lattice steps are whole pixels too.
+        origin = _inside(np.round(np.asarray(centre) - 0.5 * (lattice.v1 + lattice.v2)), lattice, (h, w))
         grid = periodic.tile_positions(origin, lattice, size)
         on_lattice = periodic.lattice_translates(grid, lattice, (h, w))
         translates, ncc = periodic.refine_translates(guide_contrast, grid, on_lattice)
@@ -312,6 +315,8 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
                       "error_px": None if math.isnan(alignment.error_px) else round(alignment.error_px, 3),
                       "correlation": round(alignment.correlation, 3)},
         "clipped_fraction": round(clipped_fraction, 5),
+        # The guide's ambient light that was divided out (1 = even; 0.8..1.2 = +-20 %).
+        "guide_light": {"min": round(float(guide_light.min()), 3), "max": round(float(guide_light.max()), 3)},
         "fit_residual": round(residual, 5),
         "rerender_psnr_db": round(psnr, 2),
         "albedo_scale": "flash power unknown: albedo and specular share one scale, set so the "
@@ -328,7 +333,7 @@ def _inside(origin: np.ndarray, lattice: Lattice, size) -> np.ndarray:
     h, w = size
     corners = origin + np.array([[0, 0], lattice.v1, lattice.v2, lattice.v1 + lattice.v2])
     lo, hi = corners.min(0), corners.max(0)
-    shift = np.maximum(0 - lo, 0) + np.minimum(np.array([w - 1, h - 1]) - hi, 0)
+    shift = np.maximum(np.ceil(0 - lo), 0) + np.minimum(np.floor(np.array([w - 1, h - 1]) - hi), 0)
     return origin + shift
 
 

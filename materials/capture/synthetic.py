@@ -308,6 +308,17 @@ def degrade(linear: np.ndarray, *, noise: float, jpeg_quality: int | None,
     return out
 
 
+def uneven_light(height: int, width: int, strength: float, rng: np.random.Generator) -> np.ndarray:
+    """(H,W) float32 ambient light of a no-flash photo lit from one side (a
+    window): brightness changes by `strength` (e.g. 0.6 = from 0.7 to 1.3)
+    across the photo in a random direction, with a little curvature."""
+    angle = rng.uniform(0, 2 * math.pi)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    u = ((x - width / 2) * math.cos(angle) + (y - height / 2) * math.sin(angle)) / math.hypot(width, height)
+    light = 1 + strength * (u + 0.5 * u * u)  # u in about [-0.5, 0.5]
+    return (light / light.mean()).astype(np.float32)
+
+
 def misalignment_homography(width: int, height: int, pixels: float, rng) -> np.ndarray:
     """A small hand-held motion: shift, rotation and scale moving points by ~`pixels`."""
     if pixels <= 0:
@@ -326,7 +337,8 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
                  fov_deg: float = 65.0, variation: float = 0.0, noise: float = 0.0,
                  jpeg_quality: int | None = None, misalignment_px: float = 0.0,
                  quantise: bool = True, seed: int = 0, centre=None,
-                 rotation_deg: float = 0.0, deformation_px: float = 0.0) -> SyntheticCapture:
+                 rotation_deg: float = 0.0, deformation_px: float = 0.0,
+                 guide_gradient: float = 0.0) -> SyntheticCapture:
     """One synthetic two-shot capture of a material kind.
 
     kind: one of PERIODIC_KINDS or STOCHASTIC_KINDS. The guide is moved by a
@@ -345,6 +357,8 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     else:
         raise ValueError(f"unknown material kind {kind!r}")
     flash_lin, guide_lin, centre = render_photos(truth, fov_deg=fov_deg, centre=centre)
+    if guide_gradient > 0:
+        guide_lin = guide_lin * uneven_light(height, width, guide_gradient, np.random.default_rng(seed + 3000))[..., None]
     homography = misalignment_homography(width, height, misalignment_px, rng)
     if misalignment_px > 0:
         # guide(H x) = scene(x) => warp the scene-aligned guide by H.

@@ -3,7 +3,6 @@ lattice vectors and its normals and tangents are expressed in its own frame."""
 
 import numpy as np
 import pytest
-import torch
 
 from materials.capture import capture_material
 from materials.capture.maps import SvbrdfMaps, angle_difference_mod_pi, reframe
@@ -47,13 +46,9 @@ def test_rotated_synthetic_tiling_is_the_tile_turned():
 
 
 @pytest.fixture(scope="module")
-def rotated_weave():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def rotated_weave(one_thread):
     cap = make_capture("weave", width=320, height=256, period=64, seed=2, rotation_deg=25)
-    result = capture_material(cap.flash, cap.guide, fov_deg=65, quality="fast")
-    torch.set_num_threads(before)
-    return cap, result
+    return cap, capture_material(cap.flash, cap.guide, fov_deg=65, quality="fast")
 
 
 def test_rotated_lattice_maps_are_in_the_tiles_frame(rotated_weave):
