@@ -70,18 +70,19 @@ def refine_translates(guide_contrast: np.ndarray, grid: np.ndarray, translates: 
     r = REFINE_RADIUS
     out = np.array(translates, dtype=np.float64)
     scores = np.full(len(translates), np.nan)
-    done = []
+    done = np.zeros(len(translates), dtype=bool)
     for k in np.argsort(np.linalg.norm(translates, axis=1), kind="stable"):
         t = translates[k]
-        if done:
-            nearest = min(done, key=lambda j: np.linalg.norm(translates[j] - t))
+        if done.any():
+            candidates = np.flatnonzero(done)
+            nearest = candidates[np.argmin(((translates[candidates] - t) ** 2).sum(1))]
             t = t + (out[nearest] - translates[nearest])
         out[k] = t
         p = grid + t
         base_inside = (p[..., 0] >= r) & (p[..., 0] <= w - 1 - r) & (p[..., 1] >= r) & (p[..., 1] <= h - 1 - r)
         if not np.any(translates[k]):
             scores[k] = 1.0
-            done.append(k)
+            done[k] = True
             continue
         if base_inside.mean() < 0.5:
             continue
@@ -103,7 +104,7 @@ def refine_translates(guide_contrast: np.ndarray, grid: np.ndarray, translates: 
             shift[1] += 0.5 * (m - q) / den if den < 0 else 0.0
         out[k] = t + shift
         scores[k] = float(table.max())
-        done.append(k)
+        done[k] = True
     return out, scores
 
 
