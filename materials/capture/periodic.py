@@ -157,13 +157,12 @@ def refine_deformation(guide_contrast: np.ndarray, grid: np.ndarray, translates:
                 _, found = cv2.findTransformECC(template, repeat, warp.copy(), cv2.MOTION_AFFINE, criteria, mask, 3)
                 linear, shift = found[:, :2] - np.eye(2), found[:, 2] + found[:, :2] @ [w / 2, h / 2] - [w / 2, h / 2]
                 if (np.abs(linear).max() <= MAX_AFFINE_LINEAR and np.abs(shift).max() <= MAX_AFFINE_SHIFT
-                        and _ncc(template, _warped(img, origin, basis, found, uv1, t), inside)
+                        and _ncc(template, sample(img, _repeat_positions(origin, basis, found, uv1, t))[..., 0], inside)
                         > _ncc(template, repeat, inside)):
                     warp = found
             except cv2.error:
                 pass  # no convergence: keep the translation
-        tile_uv = uv1 @ warp.T.astype(np.float64)  # (h,w,2): where each master pixel lies in the repeat
-        out[:, k] = (origin + tile_uv @ basis.T + t).reshape(-1, 2)
+        out[:, k] = _repeat_positions(origin, basis, warp, uv1, t).reshape(-1, 2)
     return out
 
 
@@ -186,5 +185,8 @@ def displacement_field(positions: np.ndarray, on_lattice: np.ndarray, image_size
     return np.where(count[..., None] > 1e-3, total / np.maximum(count, 1e-3)[..., None], 0.0).astype(np.float64)
 
 
-def _warped(img, origin, basis, warp, uv1, t):
-    return sample(img, origin + (uv1 @ warp.T.astype(np.float64)) @ basis.T + t)[..., 0]
+def _repeat_positions(origin, basis, warp, uv1, t) -> np.ndarray:
+    """(h,w,2) photo positions of the tile's pixels in the repeat at translate
+    `t`: each tile pixel (u, v, 1) in `uv1` moved by the 2x3 `warp` (tile
+    coordinates), then placed by origin + basis @ (u', v')."""
+    return origin + (uv1 @ warp.T.astype(np.float64)) @ basis.T + t
