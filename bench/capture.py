@@ -27,7 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from materials.capture import capture_material  # noqa: E402
-from materials.capture.maps import SvbrdfMaps, angle_difference_mod_pi, reframe  # noqa: E402
+from materials.capture.maps import SvbrdfMaps, angle_difference_mod_pi, reframe, resample_axes  # noqa: E402
 from materials.capture.observations import sample  # noqa: E402
 from materials.capture.synthetic import make_capture  # noqa: E402
 
@@ -59,11 +59,9 @@ def truth_at_tile(cap, result) -> dict:
     t = cap.truth
     normal = at(t.normal)
     normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
-    # Angles: sample the doubled-angle vector so the 180 deg wrap does not blur.
-    vec = at(np.stack([np.cos(2 * t.angle), np.sin(2 * t.angle)], -1))
     truth = SvbrdfMaps(albedo=at(t.albedo), specular=at(t.specular), normal=normal,
                        roughness=at(t.roughness)[..., 0], anisotropy=at(t.anisotropy)[..., 0],
-                       angle=0.5 * np.arctan2(vec[..., 1], vec[..., 0]))
+                       angle=resample_axes(t.angle, at))
     # The tile's maps are in its own frame (its axes along the lattice vectors).
     truth = reframe(truth, np.stack([v1 / w, v2 / h], axis=1))
     return {k: getattr(truth, k) for k in ("normal", "albedo", "specular", "roughness", "anisotropy", "angle")}

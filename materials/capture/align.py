@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from imaging.color import luminance
+
 from .errors import CaptureInputError
 
 # Below this local-contrast correlation after alignment the photos are taken
@@ -176,7 +178,7 @@ def even_illumination(guide: np.ndarray, *, grid: int = 64) -> tuple:
     light (H,W) float32 with mean 1).
     """
     h, w = guide.shape[:2]
-    lum = np.maximum(guide.astype(np.float32) @ np.array([0.2126, 0.7152, 0.0722], np.float32), 1e-5)
+    lum = np.maximum(np.asarray(luminance(guide), dtype=np.float32)[..., 0], 1e-5)
     gw = max(4, min(grid, w))
     gh = max(4, min(int(round(grid * h / w)), h))
     small = np.log(cv2.resize(lum, (gw, gh), interpolation=cv2.INTER_AREA))

@@ -195,7 +195,7 @@ def _run(params, geometry, obs, steps, settings, gen, progress, span, with_prior
     return params
 
 
-# Roughness values tried per pixel after the coarse stage (see reseed_roughness).
+# Roughness values tried per pixel at the end of the fit (see reseed_roughness).
 ROUGHNESS_CANDIDATES = (0.06, 0.12, 0.2, 0.3, 0.45, 0.6, 0.8)
 
 

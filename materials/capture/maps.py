@@ -92,6 +92,15 @@ def decode_maps(encoded: dict) -> SvbrdfMaps:
     )
 
 
+def resample_axes(angle: np.ndarray, resample) -> np.ndarray:
+    """Axis angles (mod 180 degrees, radians) resampled by `resample`, a function
+    of an (H,W,2) array (interpolation, warping, sampling at positions). The
+    doubled-angle vector (cos 2phi, sin 2phi) is resampled, so axes on either
+    side of the 180 degree wrap blend instead of averaging to a wrong direction."""
+    doubled = resample(np.stack([np.cos(2 * angle), np.sin(2 * angle)], axis=-1))
+    return 0.5 * np.arctan2(doubled[..., 1], doubled[..., 0])
+
+
 def angle_difference_mod_pi(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """|a-b| modulo 180 degrees (anisotropy axes have no sign), radians in [0, pi/2]."""
     d = np.mod(a - b, math.pi)

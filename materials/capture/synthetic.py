@@ -19,7 +19,7 @@ from scipy import ndimage
 
 from imaging.color import linear_to_srgb
 
-from .maps import SvbrdfMaps
+from .maps import SvbrdfMaps, resample_axes
 from .shading import camera_distance, flash_directions, render_flash, render_guide
 
 PERIODIC_KINDS = ("tiles", "weave")
@@ -157,12 +157,7 @@ def _rotated_tiling(tile: dict, height: int, width: int, period: int, offset, ro
     dx, dy = x - offset[0], y - offset[1]
     u, v = c * dx + s * dy, -s * dx + c * dy
 
-    def at(a):
-        coords = [np.mod(v, period), np.mod(u, period)]
-        if a.ndim == 2:
-            return ndimage.map_coordinates(a, coords, order=1, mode="grid-wrap")
-        return np.stack([ndimage.map_coordinates(a[..., k], coords, order=1, mode="grid-wrap")
-                         for k in range(a.shape[-1])], axis=-1)
+    at = lambda a: _map_channels(a, [np.mod(v, period), np.mod(u, period)], "grid-wrap")
 
     full = {k: at(tile[k]) for k in ("albedo", "rough", "spec", "aniso")}
     # Heights on a 1 px larger grid would be exact at the border; one-sided
@@ -172,8 +167,7 @@ def _rotated_tiling(tile: dict, height: int, width: int, period: int, offset, ro
     full["normal"] = normal / np.linalg.norm(normal, axis=-1, keepdims=True)
     # Tangent directions turn with the lattice: sample the doubled angle (axes
     # have no sign), then turn the tile-frame pixel step (cos, -sin) by R.
-    doubled = at(np.stack([np.cos(2 * tile["angle"]), np.sin(2 * tile["angle"])], -1))
-    phi = 0.5 * np.arctan2(doubled[..., 1], doubled[..., 0])
+    phi = resample_axes(tile["angle"], at)
     step_x, step_y = np.cos(phi), -np.sin(phi)
     full["angle"] = np.arctan2(-(s * step_x + c * step_y), c * step_x - s * step_y)
     return full, (np.floor(v / period).astype(int), np.floor(u / period).astype(int))
@@ -252,17 +246,20 @@ def deform(maps: SvbrdfMaps, amplitude_px: float, rng: np.random.Generator,
     rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
     coords = [rows + shift_y, cols + shift_x]
 
-    def at(a):
-        if a.ndim == 2:
-            return ndimage.map_coordinates(a, coords, order=1, mode="nearest").astype(np.float32)
-        return np.stack([at(a[..., k]) for k in range(a.shape[-1])], axis=-1)
-
+    at = lambda a: _map_channels(a, coords, "nearest").astype(np.float32)
     normal = at(maps.normal)
     normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
-    doubled = at(np.stack([np.cos(2 * maps.angle), np.sin(2 * maps.angle)], -1))
     return SvbrdfMaps(albedo=at(maps.albedo), specular=at(maps.specular), normal=normal,
                       roughness=at(maps.roughness), anisotropy=at(maps.anisotropy),
-                      angle=(0.5 * np.arctan2(doubled[..., 1], doubled[..., 0])).astype(np.float32))
+                      angle=resample_axes(maps.angle, at).astype(np.float32))
+
+
+def _map_channels(a: np.ndarray, coords, mode: str) -> np.ndarray:
+    """Bilinear samples of (H,W) or (H,W,C) `a` at coords [rows, cols] (scipy mode)."""
+    if a.ndim == 2:
+        return ndimage.map_coordinates(a, coords, order=1, mode=mode)
+    return np.stack([ndimage.map_coordinates(a[..., k], coords, order=1, mode=mode)
+                     for k in range(a.shape[-1])], axis=-1)
 
 
 def _as_maps(d: dict) -> SvbrdfMaps:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from materials.capture import capture_material
-from materials.capture.maps import SvbrdfMaps, angle_difference_mod_pi, reframe
+from materials.capture.maps import SvbrdfMaps, angle_difference_mod_pi, reframe, resample_axes
 from materials.capture.observations import sample
 from materials.capture.synthetic import _tile_tiles, make_capture, make_periodic_maps, normals_from_height
 
@@ -63,10 +63,9 @@ def test_rotated_lattice_maps_are_in_the_tiles_frame(rotated_weave):
     vv, uu = np.mgrid[0:h, 0:w].astype(np.float64)
     pos = np.array([result.report["tile"]["x"], result.report["tile"]["y"]]) + np.stack([uu, vv], -1) @ basis.T
     t = cap.truth
-    doubled = _at(np.stack([np.cos(2 * t.angle), np.sin(2 * t.angle)], -1), pos)
     photo_truth = SvbrdfMaps(albedo=_at(t.albedo, pos), specular=_at(t.specular, pos), normal=_at(t.normal, pos),
                              roughness=_at(t.roughness, pos)[..., 0], anisotropy=_at(t.anisotropy, pos)[..., 0],
-                             angle=0.5 * np.arctan2(doubled[..., 1], doubled[..., 0]))
+                             angle=resample_axes(t.angle, lambda a: _at(a, pos)))
     photo_truth.normal /= np.linalg.norm(photo_truth.normal, axis=-1, keepdims=True)
     tile_truth = reframe(photo_truth, basis)
     got = result.fitted_maps
