@@ -37,9 +37,10 @@ Progress = Callable[[float, str], None]
 DEFAULT_FOV_DEG = 65.0
 # quality preset -> (working width, fit settings)
 PRESETS = {
-    "fast": (768, FitSettings(global_steps=40, coarse_steps=100, pixel_steps=40, matches_per_step=16)),
+    "fast": (768, FitSettings(global_steps=40, coarse_steps=100, pixel_steps=40, matches_per_step=16, half_steps=20)),
     "standard": (1024, FitSettings(global_steps=60, coarse_steps=150, pixel_steps=80, matches_per_step=24)),
-    "high": (1600, FitSettings(global_steps=100, coarse_steps=300, pixel_steps=200, matches_per_step=32)),
+    "high": (1600, FitSettings(global_steps=100, coarse_steps=300, pixel_steps=200, matches_per_step=32,
+                                 half_steps=60)),
 }
 MIN_MATCHES = 4
 MAX_CLIPPED_FRACTION = 0.2
@@ -258,8 +259,8 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         # normals follow that disagreement (brushed metal: 6.3 deg -> 7.9 deg), so
         # "high" keeps its resolution but fits with the standard steps.
         settings = PRESETS["standard"][1]
-    fitted, centre, residual, fit_times = fit_svbrdf(obs, centre, distance, settings, progress=report_progress,
-                                                     span=(0.4, 0.9), device=device)
+    fitted, centre, residual, fit_times, normal_rings = fit_svbrdf(
+        obs, centre, distance, settings, progress=report_progress, span=(0.4, 0.9), device=device)
     # One common scale for albedo and specular (flash power unknown): the 99th
     # percentile of the albedo at 0.8, unless the specular needs more room
     # (metals: dark albedo, bright specular).
@@ -323,6 +324,8 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         # The guide's ambient light that was divided out (1 = even; 0.8..1.2 = +-20 %).
         "guide_light": {"min": round(float(guide_light.min()), 3), "max": round(float(guide_light.max()), 3)},
         "fit_residual": round(residual, 5),
+        # Split-half agreement of the normal detail per frequency (fit.split_half_slopes).
+        "normal_reliability": [{"cycles_per_px": f, "correlation": r} for f, r in normal_rings],
         "rerender_psnr_db": round(psnr, 2),
         "albedo_scale": "flash power unknown: albedo and specular share one scale, set so the "
                         "99th percentile of the albedo is 0.8 (or of the specular 1.0, if higher)",

@@ -27,20 +27,32 @@ def leather():
     return capture_synthetic("leather", 384, 288, tile_size=48)
 
 
+def _truth_sampler(result):
+    """Samples a truth map at the fitted tile's pixels."""
+    rep = result.report
+    h, w = result.fitted_maps.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    pos = np.stack([xx + rep["tile"]["x"], yy + rep["tile"]["y"]], -1)
+    return lambda a: sample(np.ascontiguousarray(a if a.ndim == 3 else a[..., None], np.float32), pos)
+
+
+def _normal_errors(cap, result):
+    """(mean angular error of the fitted normals, of a flat map), degrees."""
+    normal = _truth_sampler(result)(cap.truth.normal)
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    err = np.degrees(np.arccos(np.clip((normal * result.fitted_maps.normal).sum(-1), -1, 1))).mean()
+    flat = np.degrees(np.arccos(np.clip(normal[..., 2], -1, 1))).mean()
+    return err, flat, normal
+
+
 def test_stochastic_surface_is_matched_and_fitted(leather):
     cap, result = leather
     rep = result.report
     assert rep["surface"] == "stochastic" and rep["lattice"] is None
     assert rep["matches_per_pixel_median"] >= 32
     m = result.fitted_maps
-    h, w = m.shape
-    yy, xx = np.mgrid[0:h, 0:w]
-    pos = np.stack([xx + rep["tile"]["x"], yy + rep["tile"]["y"]], -1)
-    at = lambda a: sample(np.ascontiguousarray(a if a.ndim == 3 else a[..., None], np.float32), pos)
-    normal = at(cap.truth.normal)
-    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
-    err = np.degrees(np.arccos(np.clip((normal * m.normal).sum(-1), -1, 1))).mean()
-    flat = np.degrees(np.arccos(np.clip(normal[..., 2], -1, 1))).mean()
+    at = _truth_sampler(result)
+    err, flat, normal = _normal_errors(cap, result)
     # Grains recur only approximately, so normals are partly recovered: better
     # than a flat map (measured 4.9 deg against 6.6 deg for flat), and the
     # recovered slopes follow the true ones (measured correlation 0.71 / 0.58).
@@ -99,9 +111,15 @@ def test_a_dark_metal_is_fitted_as_a_metal():
     """Brushed metal (albedo 0.03, coloured specular ~0.9/0.75/0.55): the shared stage also starts
     from a metal, so the highlight is not explained by a bright diffuse albedo (from the
     dielectric start alone the albedo came out at half the specular; measured 0.51-0.54)."""
-    _, result = capture_synthetic("brushed", 640, 480, tile_size=80)
+    cap, result = capture_synthetic("brushed", 640, 480, tile_size=80)
     maps = result.fitted_maps
     specular = np.median(maps.specular.reshape(-1, 3), axis=0)
     albedo = np.median(maps.albedo.reshape(-1, 3), axis=0)
     assert albedo.mean() / specular.mean() < 0.2, (albedo, specular)  # truth 0.04; measured 0.09-0.11
     assert specular[0] > specular[1] > specular[2], specular  # the gold-ish tint of the truth
+    # The streaks' matches disagree, and the split halves of the repeats say so: the normal
+    # detail they do not share is filtered out, so the map is no worse than a flat one
+    # (before the filter: 6.3 deg against 4.6 deg for flat at 1024x768).
+    err, flat, _ = _normal_errors(cap, result)
+    print(f"brushed normals {err:.2f} deg, flat {flat:.2f} deg, rings {result.report['normal_reliability']}")
+    assert err < flat + 0.3, (err, flat)

@@ -1,0 +1,78 @@
+"""Split-half reliability filter of the fitted normals, and the zero-mean slope constraint."""
+
+import math
+
+import torch
+
+from materials.capture.fit import PixelParameters
+from materials.capture.reliability import filter_by_halves, ring_weights
+
+SHAPE = (64, 64)
+
+
+def _smooth_field(seed, shape=SHAPE, period=16.0):
+    """(P,2) smooth random field: a few low-frequency waves per component."""
+    gen = torch.Generator().manual_seed(seed)
+    yy, xx = torch.meshgrid(torch.arange(shape[0], dtype=torch.float32),
+                            torch.arange(shape[1], dtype=torch.float32), indexing="ij")
+    out = torch.zeros(shape + (2,))
+    for _ in range(6):
+        fx, fy = (torch.rand(2, generator=gen) - 0.5) * 2 * math.pi / period
+        phase = torch.rand(1, generator=gen) * 2 * math.pi
+        out += torch.cos(fx * xx + fy * yy + phase)[..., None] * torch.randn(2, generator=gen)
+    return 0.05 * out.reshape(-1, 2) / out.std()
+
+
+def _noise(seed, scale):
+    return scale * torch.randn(SHAPE[0] * SHAPE[1], 2, generator=torch.Generator().manual_seed(seed))
+
+
+def test_agreed_detail_is_kept_and_disagreeing_noise_removed():
+    signal = _smooth_field(0)
+    noise_a, noise_b = _noise(1, 0.05), _noise(2, 0.05)
+    half_a, half_b = signal + noise_a, signal + noise_b
+    full = signal + 0.5 * (noise_a + noise_b)
+    for wrap in (False, True):
+        filtered, rings = filter_by_halves(full, half_a, half_b, SHAPE, wrap)
+        before = float(((full - signal) ** 2).mean())
+        after = float(((filtered - signal) ** 2).mean())
+        assert after < 0.5 * before, (wrap, before, after)
+        # The signal's low frequencies agree, the white noise's high ones do not.
+        assert rings[0][1] > 0.9 and rings[-1][1] < 0.3, rings
+        # Agreed detail keeps most of its amplitude.
+        assert float((filtered * signal).sum() / (signal * signal).sum()) > 0.8
+
+
+def test_halves_that_share_nothing_leave_little():
+    half_a, half_b = _noise(3, 0.05), _noise(4, 0.05)
+    full = 0.5 * (half_a + half_b)
+    filtered, _ = filter_by_halves(full, half_a, half_b, SHAPE, wrap=False)
+    assert float((filtered**2).sum()) < 0.1 * float((full**2).sum())
+
+
+def test_identical_halves_pass_the_map_unchanged():
+    signal = _smooth_field(5)
+    weights, rings = ring_weights(signal, signal, SHAPE, wrap=True)
+    assert torch.allclose(weights, torch.ones_like(weights))
+    filtered, _ = filter_by_halves(signal, signal, signal, SHAPE, wrap=True)
+    torch.testing.assert_close(filtered, signal, atol=1e-6, rtol=0)
+
+
+def test_small_tiles_merge_rings_that_hold_too_few_frequencies():
+    signal = _smooth_field(6, shape=(12, 12), period=6.0)
+    _, rings = ring_weights(signal, signal + 0.01 * torch.randn_like(signal), (12, 12), wrap=True)
+    assert 2 <= len(rings) < 10
+    assert all(r[0] < r2[0] for r, r2 in zip(rings, rings[1:]))
+
+
+def test_a_tile_wide_tilt_is_not_read_as_a_normal():
+    # A constant slope over the whole tile is a tilt of the plane, which the
+    # highlight centre stands for; the normals stay flat on average.
+    params = PixelParameters(torch.full((9, 3), 0.5), torch.full((1, 3), 0.04), torch.full((1, 1), 0.3),
+                             slopes=torch.tensor([[0.1, -0.05]]))
+    with torch.no_grad():
+        normal = params.maps()["normal"]
+        torch.testing.assert_close(normal, torch.tensor([[0.0, 0.0, 1.0]]).expand(9, 3))
+        params.slopes[0] += torch.tensor([0.2, 0.0])
+        normal = params.maps()["normal"]
+    assert normal[0, 0] > 0.1 and abs(float(normal[:, :2].mean(0).norm())) < 0.02
