@@ -259,7 +259,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         # normals follow that disagreement (brushed metal: 6.3 deg -> 7.9 deg), so
         # "high" keeps its resolution but fits with the standard steps.
         settings = PRESETS["standard"][1]
-    fitted, centre, residual, fit_times, normal_rings = fit_svbrdf(
+    fitted, centre, residual, fit_times, normal_filter = fit_svbrdf(
         obs, centre, distance, settings, progress=report_progress, span=(0.4, 0.9), device=device)
     # One common scale for albedo and specular (flash power unknown): the 99th
     # percentile of the albedo at 0.8, unless the specular needs more room
@@ -324,8 +324,10 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         # The guide's ambient light that was divided out (1 = even; 0.8..1.2 = +-20 %).
         "guide_light": {"min": round(float(guide_light.min()), 3), "max": round(float(guide_light.max()), 3)},
         "fit_residual": round(residual, 5),
-        # Split-half agreement of the normal detail per frequency (fit.split_half_slopes).
-        "normal_reliability": [{"cycles_per_px": f, "correlation": r} for f, r in normal_rings],
+        # Split-half agreement of the normal detail per frequency (fit.split_half_slopes)
+        # and the gain given to the agreed detail (fit.master_gain).
+        "normal_reliability": [{"cycles_per_px": f, "correlation": r} for f, r in normal_filter["rings"]],
+        "normal_detail_gain": normal_filter["detail_gain"],
         "rerender_psnr_db": round(psnr, 2),
         "albedo_scale": "flash power unknown: albedo and specular share one scale, set so the "
                         "99th percentile of the albedo is 0.8 (or of the specular 1.0, if higher)",

@@ -8,6 +8,11 @@ noise of disagreeing matches. The full map is then Wiener-filtered with the
 reliability of the full data, 2 c / (1 + c) (Spearman-Brown: twice the
 observations, half the noise variance), so frequencies the matches do not
 agree on fade towards zero while agreed detail is kept.
+
+Both halves, and the full fit, average matches that are similar rather than
+equal neighbourhoods, which flattens agreed detail too (regression dilution);
+the halves cannot see that, so `fit.py` sets the gain of the agreed detail from
+the master tile's own observations, the only exact ones.
 """
 
 from __future__ import annotations
@@ -76,9 +81,11 @@ def _interp(x: torch.Tensor, xp: torch.Tensor, fp: torch.Tensor) -> torch.Tensor
 
 def filter_by_halves(full: torch.Tensor, half_a: torch.Tensor, half_b: torch.Tensor, shape, wrap: bool):
     """Full-data map (P,C) over `shape` with each frequency scaled by its
-    split-half reliability. Returns (filtered (P,C), rings [(cycles/px, correlation)])."""
+    split-half reliability w. Returns (filtered (P,C), trusted (P,C), rings
+    [(cycles/px, correlation)]); `trusted` is the full map filtered by w^2, the
+    part of `filtered` that the halves agree on most (for a gain on agreed detail)."""
     h, w = shape
     weights, rings = ring_weights(half_a, half_b, shape, wrap)
     spectrum = _spectrum(full, shape, wrap) * weights
-    filtered = torch.fft.ifft2(spectrum).real[:, :h, :w]
-    return filtered.reshape(full.shape[1], -1).T.contiguous(), rings
+    back = lambda s: torch.fft.ifft2(s).real[:, :h, :w].reshape(full.shape[1], -1).T.contiguous()
+    return back(spectrum), back(spectrum * weights), rings

@@ -4,7 +4,8 @@ import math
 
 import torch
 
-from materials.capture.fit import PixelParameters
+from materials.capture import shading
+from materials.capture.fit import FlashGeometry, Observations, PixelParameters, master_gain
 from materials.capture.reliability import filter_by_halves, ring_weights
 
 SHAPE = (64, 64)
@@ -33,7 +34,7 @@ def test_agreed_detail_is_kept_and_disagreeing_noise_removed():
     half_a, half_b = signal + noise_a, signal + noise_b
     full = signal + 0.5 * (noise_a + noise_b)
     for wrap in (False, True):
-        filtered, rings = filter_by_halves(full, half_a, half_b, SHAPE, wrap)
+        filtered, _, rings = filter_by_halves(full, half_a, half_b, SHAPE, wrap)
         before = float(((full - signal) ** 2).mean())
         after = float(((filtered - signal) ** 2).mean())
         assert after < 0.5 * before, (wrap, before, after)
@@ -46,7 +47,7 @@ def test_agreed_detail_is_kept_and_disagreeing_noise_removed():
 def test_halves_that_share_nothing_leave_little():
     half_a, half_b = _noise(3, 0.05), _noise(4, 0.05)
     full = 0.5 * (half_a + half_b)
-    filtered, _ = filter_by_halves(full, half_a, half_b, SHAPE, wrap=False)
+    filtered, _, _ = filter_by_halves(full, half_a, half_b, SHAPE, wrap=False)
     assert float((filtered**2).sum()) < 0.1 * float((full**2).sum())
 
 
@@ -54,7 +55,7 @@ def test_identical_halves_pass_the_map_unchanged():
     signal = _smooth_field(5)
     weights, rings = ring_weights(signal, signal, SHAPE, wrap=True)
     assert torch.allclose(weights, torch.ones_like(weights))
-    filtered, _ = filter_by_halves(signal, signal, signal, SHAPE, wrap=True)
+    filtered, _, _ = filter_by_halves(signal, signal, signal, SHAPE, wrap=True)
     torch.testing.assert_close(filtered, signal, atol=1e-6, rtol=0)
 
 
@@ -76,3 +77,47 @@ def test_a_tile_wide_tilt_is_not_read_as_a_normal():
         params.slopes[0] += torch.tensor([0.2, 0.0])
         normal = params.maps()["normal"]
     assert normal[0, 0] > 0.1 and abs(float(normal[:, :2].mean(0).norm())) < 0.02
+
+
+def _master_observations(true_slopes, side):
+    """Observations whose match 0 (the master tile itself) is rendered with the true normals
+    of a glossy dielectric, the tile under the highlight of a 1 m-high flash."""
+    pixels = side * side
+    yy, xx = torch.meshgrid(torch.arange(side, dtype=torch.float32), torch.arange(side, dtype=torch.float32),
+                            indexing="ij")
+    master = torch.stack([xx.reshape(-1) + 200.0, yy.reshape(-1) + 150.0], -1)
+    # Three more matches elsewhere in the photo (not used by master_gain).
+    positions = torch.stack([master, master + 100.0, master - 90.0, master + torch.tensor([80.0, -60.0])], 1)
+    geometry = FlashGeometry((200.0 + side / 2, 150.0 + side / 2), 800.0)
+    directions, falloff = geometry.directions(positions)
+    normal = torch.cat([true_slopes, torch.ones(pixels, 1)], 1)
+    truth = {"albedo": torch.full((pixels, 1, 3), 0.3), "specular": torch.full((pixels, 1, 3), 0.04),
+             "normal": (normal / normal.norm(dim=1, keepdim=True))[:, None],
+             "roughness": torch.full((pixels, 1, 1), 0.3), "anisotropy": torch.zeros(pixels, 1, 1),
+             "angle": torch.zeros(pixels, 1, 1)}
+    obs = Observations(flash=shading.render_flash(truth, directions, falloff), positions=positions,
+                       gain=torch.ones(pixels, 4, 1), weight=torch.ones(pixels, 4, 1),
+                       clipped=torch.zeros(pixels, 4, 3, dtype=torch.bool), shape=(side, side), wrap=False)
+    params = PixelParameters(torch.full((pixels, 3), 0.3), torch.full((1, 3), 0.04), torch.full((1, 1), 0.3))
+    return obs, geometry, params
+
+
+def test_flattened_agreed_detail_gets_its_amplitude_back_from_the_master_tile():
+    side = 32
+    true_slopes = 2.0 * _smooth_field(7, shape=(side, side), period=10.0)  # ~6 deg of relief
+    true_slopes = true_slopes - true_slopes.mean(0)
+    obs, geometry, params = _master_observations(true_slopes, side)
+    flattened = true_slopes / 1.5
+    with torch.no_grad():
+        params.slopes.copy_(flattened)
+    assert abs(master_gain(params, flattened, obs, geometry) - 1.5) < 0.1
+    torch.testing.assert_close(params.slopes, flattened)  # left as it was: the caller applies the gain
+    # Detail that the master's observations contradict, or that hardly changes their
+    # error (a flat error curve is noise), gets no gain.
+    assert master_gain(params, -flattened, obs, geometry) == 1.0
+    # Detail far below the truth's size: the error falls all the way to the largest gain,
+    # which measures no amplitude, so no gain is given.
+    with torch.no_grad():
+        params.slopes.copy_(flattened / 4)
+    assert master_gain(params, flattened / 4, obs, geometry) == 1.0
+    assert master_gain(params, 1e-4 * _smooth_field(8, shape=(side, side), period=10.0), obs, geometry) == 1.0
