@@ -113,9 +113,13 @@ class PixelParameters(torch.nn.Module):
         self.slopes = torch.nn.Parameter(torch.zeros(p, 2) if slopes is None else slopes.expand(p, 2).clone())
         self.aniso = torch.nn.Parameter(torch.full((p, 2), 1e-3) if aniso is None else aniso.expand(p, 2).clone())
 
+    def centred_slopes(self) -> torch.Tensor:
+        """(P,2) slopes with the tile's mean slope removed (see the class docstring)."""
+        return self.slopes - self.slopes.mean(0, keepdim=True)
+
     def maps(self) -> dict:
         """Dict for `shading`: vectors (P,3), scalars (P,1)."""
-        slopes = self.slopes - self.slopes.mean(0, keepdim=True)
+        slopes = self.centred_slopes()
         n = torch.cat([slopes, torch.ones_like(slopes[:, :1])], dim=1)
         q_len = torch.sqrt((self.aniso**2).sum(1, keepdim=True) + 1e-8)
         return {
@@ -205,6 +209,14 @@ def _run(params, geometry, obs, steps, settings, gen, progress, span, with_prior
     return params
 
 
+def _parabola_vertex(x0, x1, x2, y0, y1, y2):
+    """(num, den) of the parabola through (x0,y0), (x1,y1), (x2,y2): its vertex is at
+    x1 - 0.5 * num / den (den ~0: the points are collinear). Floats or tensors."""
+    num = (x1 - x0) ** 2 * (y1 - y2) - (x1 - x2) ** 2 * (y1 - y0)
+    den = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0)
+    return num, den
+
+
 # Roughness values tried per pixel at the end of the fit (see reseed_roughness).
 ROUGHNESS_CANDIDATES = (0.06, 0.12, 0.2, 0.3, 0.45, 0.6, 0.8)
 
@@ -232,8 +244,7 @@ def reseed_roughness(params: PixelParameters, obs: Observations, geometry) -> bo
         left, mid, right = (scores.gather(1, (inner + d)[:, None])[:, 0] for d in (-1, 0, 1))
         x0, x1, x2 = values[inner - 1], values[inner], values[inner + 1]
         # Vertex of the parabola through the three (roughness, score) points.
-        num = (x1 - x0) ** 2 * (mid - right) - (x1 - x2) ** 2 * (mid - left)
-        den = (x1 - x0) * (mid - right) - (x1 - x2) * (mid - left)
+        num, den = _parabola_vertex(x0, x1, x2, left, mid, right)
         vertex = x1 - 0.5 * num / torch.where(den.abs() > 1e-12, den, torch.ones_like(den))
         convex = (right - mid) / (x2 - x1) > (mid - left) / (x1 - x0)
         chosen = torch.where(convex & (den.abs() > 1e-12), vertex.clamp(x0, x2), values[best])[:, None]
@@ -264,7 +275,7 @@ def _refit_slopes(params: PixelParameters, slopes: torch.Tensor, obs: Observatio
     with torch.no_grad():
         trial.slopes.copy_(slopes)
     _run(trial, geometry, obs, steps, settings, gen, progress, span, True)
-    return (trial.slopes - trial.slopes.mean(0, keepdim=True)).detach()
+    return trial.centred_slopes().detach()
 
 
 def split_half_slopes(coarse_params: PixelParameters, coarse_obs: Observations, fine: PixelParameters,
@@ -306,9 +317,10 @@ def master_gain(params: PixelParameters, trusted: torch.Tensor, obs: Observation
     Chosen by the error of every tile pixel's own observation (match 0: the
     master tile itself, the only sample whose surface is exactly the pixel's),
     on DETAIL_GAINS refined by a parabola through the best and its neighbours;
-    1 unless the error drops by MIN_GAIN_IMPROVEMENT at a minimum inside the range. Matches of a stochastic
-    surface are similar, not equal, neighbourhoods, and their average flattens
-    the normals (leather: ~0.6 of the true amplitude in the agreed rings).
+    1 unless the error drops by MIN_GAIN_IMPROVEMENT at a minimum inside the
+    range. Matches of a stochastic surface are similar, not equal,
+    neighbourhoods, and their average flattens the normals (leather: ~0.6 of
+    the true amplitude in the agreed rings).
     """
     master = torch.zeros(1, dtype=torch.long, device=obs.flash.device)
     base = params.slopes.detach().clone()
@@ -324,9 +336,9 @@ def master_gain(params: PixelParameters, trusted: torch.Tensor, obs: Observation
         best_gain, best_error = DETAIL_GAINS[i], errors[i]
         if 0 < i < len(errors) - 1:
             (x0, x1, x2), (y0, y1, y2) = DETAIL_GAINS[i - 1:i + 2], errors[i - 1:i + 2]
-            den = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0)
+            num, den = _parabola_vertex(x0, x1, x2, y0, y1, y2)
             if abs(den) > 1e-12:
-                vertex = x1 - 0.5 * ((x1 - x0) ** 2 * (y1 - y2) - (x1 - x2) ** 2 * (y1 - y0)) / den
+                vertex = x1 - 0.5 * num / den
                 vertex_error = error(min(max(vertex, x0), x2))
                 if vertex_error < best_error:
                     best_gain, best_error = min(max(vertex, x0), x2), vertex_error
@@ -416,7 +428,7 @@ def fit_svbrdf(obs: Observations, centre, distance: float, settings: FitSettings
     half_a, half_b = split_half_slopes(per_pixel, coarse, fine, obs, geometry, settings, gen, progress=progress,
                                        span=(at(0.8), at(1.0)))
     with torch.no_grad():
-        full = fine.slopes - fine.slopes.mean(0, keepdim=True)
+        full = fine.centred_slopes()
         filtered, trusted, rings = filter_by_halves(full, half_a, half_b, obs.shape, obs.wrap)
         fine.slopes.copy_(filtered)
         gain = master_gain(fine, trusted, obs, geometry)
