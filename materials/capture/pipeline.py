@@ -324,9 +324,11 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         # The guide's ambient light that was divided out (1 = even; 0.8..1.2 = +-20 %).
         "guide_light": {"min": round(float(guide_light.min()), 3), "max": round(float(guide_light.max()), 3)},
         "fit_residual": round(residual, 5),
-        # Split-half agreement of the normal detail per frequency (fit.split_half_slopes)
+        # Per frequency ring: the split-half agreement of the normal detail
+        # (fit.split_half_slopes) and the weight the detail kept (fit.held_out_ring_weights);
         # and the gain given to the agreed detail (fit.master_gain).
-        "normal_reliability": [{"cycles_per_px": f, "correlation": r} for f, r in normal_filter["rings"]],
+        "normal_reliability": [{"cycles_per_px": f, "correlation": c, "weight": w}
+                               for f, c, w in normal_filter["rings"]],
         "normal_detail_gain": normal_filter["detail_gain"],
         "rerender_psnr_db": round(psnr, 2),
         "albedo_scale": "flash power unknown: albedo and specular share one scale, set so the "

@@ -5,8 +5,8 @@ import math
 import torch
 
 from materials.capture import shading
-from materials.capture.fit import FlashGeometry, Observations, PixelParameters, master_gain
-from materials.capture.reliability import filter_by_halves, ring_weights
+from materials.capture.fit import FlashGeometry, Observations, PixelParameters, held_out_ring_weights, master_gain
+from materials.capture.reliability import filter_by_halves, ring_filter, ring_weights
 
 SHAPE = (64, 64)
 
@@ -79,16 +79,18 @@ def test_a_tile_wide_tilt_is_not_read_as_a_normal():
     assert normal[0, 0] > 0.1 and abs(float(normal[:, :2].mean(0).norm())) < 0.02
 
 
-def _master_observations(true_slopes, side):
-    """Observations whose match 0 (the master tile itself) is rendered with the true normals
-    of a glossy dielectric, the tile under the highlight of a 1 m-high flash."""
+def _master_observations(true_slopes, side, offsets=((0, 0), (100, 100), (-90, -90), (80, -60))):
+    """Observations of a glossy dielectric rendered with the true normals, the tile under the
+    highlight of a 1 m-high flash: match 0 is the master tile itself, the others are exact
+    repeats at `offsets` (px) from it."""
     pixels = side * side
     yy, xx = torch.meshgrid(torch.arange(side, dtype=torch.float32), torch.arange(side, dtype=torch.float32),
                             indexing="ij")
     master = torch.stack([xx.reshape(-1) + 200.0, yy.reshape(-1) + 150.0], -1)
-    # Three more matches elsewhere in the photo (not used by master_gain).
-    positions = torch.stack([master, master + 100.0, master - 90.0, master + torch.tensor([80.0, -60.0])], 1)
+    positions = torch.stack([master + torch.tensor(offset, dtype=torch.float32) for offset in offsets], 1)
+    k = positions.shape[1]
     geometry = FlashGeometry((200.0 + side / 2, 150.0 + side / 2), 800.0)
+    geometry.shift.requires_grad_(False)  # as after the fit's first stage: the centre is fixed
     directions, falloff = geometry.directions(positions)
     normal = torch.cat([true_slopes, torch.ones(pixels, 1)], 1)
     truth = {"albedo": torch.full((pixels, 1, 3), 0.3), "specular": torch.full((pixels, 1, 3), 0.04),
@@ -96,8 +98,8 @@ def _master_observations(true_slopes, side):
              "roughness": torch.full((pixels, 1, 1), 0.3), "anisotropy": torch.zeros(pixels, 1, 1),
              "angle": torch.zeros(pixels, 1, 1)}
     obs = Observations(flash=shading.render_flash(truth, directions, falloff), positions=positions,
-                       gain=torch.ones(pixels, 4, 1), weight=torch.ones(pixels, 4, 1),
-                       clipped=torch.zeros(pixels, 4, 3, dtype=torch.bool), shape=(side, side), wrap=False)
+                       gain=torch.ones(pixels, k, 1), weight=torch.ones(pixels, k, 1),
+                       clipped=torch.zeros(pixels, k, 3, dtype=torch.bool), shape=(side, side), wrap=False)
     params = PixelParameters(torch.full((pixels, 3), 0.3), torch.full((1, 3), 0.04), torch.full((1, 1), 0.3))
     return obs, geometry, params
 
@@ -121,3 +123,27 @@ def test_flattened_agreed_detail_gets_its_amplitude_back_from_the_master_tile():
         params.slopes.copy_(flattened / 4)
     assert master_gain(params, flattened / 4, obs, geometry) == 1.0
     assert master_gain(params, 1e-4 * _smooth_field(8, shape=(side, side), period=10.0), obs, geometry) == 1.0
+
+
+def test_held_out_weights_keep_what_predicts_the_other_half_and_cut_what_does_not():
+    # Exact repeats near the highlight; each half's slopes are the true relief plus its
+    # own white noise (what a noisy fit of half the matches gives).
+    side = 32
+    true_slopes = 2.0 * _smooth_field(9, shape=(side, side), period=10.0)
+    true_slopes = true_slopes - true_slopes.mean(0)
+    offsets = [(0, 0), (40, 0), (-40, 0), (0, 40), (0, -40), (30, 30), (-30, -30), (30, -30), (-30, 30)]
+    obs, geometry, params = _master_observations(true_slopes, side, offsets)
+    noise_a, noise_b = _noise(10, 0.06)[: side * side], _noise(11, 0.06)[: side * side]
+    weights = held_out_ring_weights(params, true_slopes + noise_a, true_slopes + noise_b, obs, geometry,
+                                    torch.Generator().manual_seed(0))
+    # The relief's rings (below ~0.07 cycles/px) predict the other half and are kept;
+    # the finer rings carry only noise and are cut.
+    assert float(weights[:3].min()) > 0.8 and float(weights[-4:].max()) < 0.3, weights
+    full = true_slopes + 0.5 * (noise_a + noise_b)
+    filtered = ring_filter(full, weights, (side, side), wrap=False)
+    error = lambda s: float(((s - true_slopes) ** 2).mean())
+    assert error(filtered) < 0.6 * error(full), (error(filtered), error(full))
+    # The filter is the identity at weight 1; the weights are in [0, 1].
+    torch.testing.assert_close(ring_filter(full, torch.ones_like(weights), (side, side), wrap=False), full,
+                               atol=1e-6, rtol=0)
+    assert float(weights.min()) >= 0.0 and float(weights.max()) <= 1.0
