@@ -30,6 +30,7 @@ from .maps import SvbrdfMaps, encode_maps, reframe
 from .observations import CLIP_LEVEL_SRGB, gather, sample
 from .renders import new_light_renders, psnr_srgb, rerender_flash
 from .shading import camera_distance
+from .stationarity import MAX_DETAIL_SPREAD, detail_spread
 from .tileable import make_tileable
 
 Progress = Callable[[float, str], None]
@@ -216,6 +217,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         if size[0] * 2 > h or size[1] * 2 > w:
             raise CaptureInputError("the photos are too small for at least 2x2 repeats of the pattern; "
                                     "capture a larger area")
+        spread = _require_stationary(guide, max(size))
         # Any origin gives the same periodic tile; a whole-pixel one samples the photo
         # without interpolation wherever the lattice steps are whole pixels too.
         origin = _inside(np.round(np.asarray(centre) - 0.5 * (lattice.v1 + lattice.v2)), lattice, (h, w))
@@ -231,6 +233,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
             raise CaptureInputError("the photos are too small for at least 2x2 repeats of the tile; "
                                     "capture a larger area or use a smaller tile size")
         size = (side, side)
+        spread = _require_stationary(guide, side)
         origin = stochastic.master_origin(centre, side, (h, w), flash_clip)
         grid = periodic.tile_positions(origin, _axis_lattice(side), size)
         positions = stochastic.match_positions(guide, origin, side, progress=report_progress, span=(0.15, 0.35))
@@ -317,6 +320,9 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
                                                  "v2": [round(float(c) / scale, 3) for c in lattice.v2],
                                                  "strength": round(lattice.strength, 3)},
         "matches_per_pixel_median": int(np.median(matches_per_pixel)),
+        # How much the guide's fine detail changes across the photo (stationarity.py;
+        # refused above MAX_DETAIL_SPREAD; null when the photo is too few tiles wide to tell).
+        "texture_spread": None if spread is None else round(spread, 3),
         "alignment": {"homography": np.round(alignment.homography, 6).tolist(),
                       "error_px": None if math.isnan(alignment.error_px) else round(alignment.error_px, 3),
                       "correlation": round(alignment.correlation, 3)},
@@ -338,6 +344,17 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     report_progress(1.0, "done")
     return CaptureResult(maps=maps, encoded=encode_maps(maps), renders=renders, report=report,
                          fitted_maps=fitted_maps)
+
+
+def _require_stationary(guide: np.ndarray, block: int) -> float | None:
+    """The guide's detail spread over blocks of the tile's size; refuses a scene."""
+    spread = detail_spread(_luminance(guide), block)
+    if spread is not None and spread > MAX_DETAIL_SPREAD:
+        raise CaptureInputError(
+            "the photos do not show a flat surface with an even texture: its detail changes too much "
+            f"across the photo (spread {spread:.2f}, at most {MAX_DETAIL_SPREAD}); photograph a flat, "
+            "evenly textured area (fabric, wood, stone, tiles) that fills the whole frame")
+    return spread
 
 
 def _inside(origin: np.ndarray, lattice: Lattice, size) -> np.ndarray:

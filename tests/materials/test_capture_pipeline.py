@@ -65,6 +65,7 @@ def test_outputs_and_report_are_complete(tiles):
     json.dumps(result.report)  # JSON-able
     for key in ("alignment", "fit_residual", "time_s", "tile", "clipped_fraction"):
         assert key in result.report
+    assert 0 <= result.report["texture_spread"] < 0.1  # an exact tiling: every tile holds the same detail
     fractions = [f for f, _ in stages]
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
 
