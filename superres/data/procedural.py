@@ -6,7 +6,10 @@ seed (`python -m superres.data.corpus`). The kinds cover what studios upscale:
 natural noise (stone, dirt), cells (cobbles, scales), man-made patterns
 (bricks, tiles, weave, stripes), sharp lettering and decals, wood/marble
 grain, and lit renders of height-mapped materials (shading gives the
-photographic look of scanned textures).
+photographic look of scanned textures). "Dead leaves" images (occluding shapes
+at every scale) stand in for photographs of scenes, which cannot be shipped;
+they are for training only (the held-out benchmark kinds are fixed in
+`corpus.HELDOUT_KINDS`).
 """
 
 from __future__ import annotations
@@ -177,6 +180,64 @@ def rendered_material(rng, size):
     return np.clip(linear, 0, 1) ** (1 / 2.2)
 
 
+def dead_leaves(rng, size):
+    """Occluding shapes of power-law sizes (the "dead leaves" model of natural images).
+
+    Photographs of scenes share its statistics: objects at every scale occlude
+    one another, so edges come at all orientations and contrasts, with flat,
+    shaded or textured regions between them (Lee, Mumford & Huang 2001; used to
+    train restoration networks without real photos by Achddou et al. 2021).
+    Shapes (ellipses, rotated rectangles, polygons) are laid until the image is
+    covered several times over, each with a muted colour, a shading gradient,
+    sometimes a texture; some are out of focus.
+    """
+    textures = [0.7 + 0.6 * fbm(rng, size, base=b) for b in (4, 16, 64)]
+    grey = rng.uniform(0.2, 0.7)
+    # The farthest layer: one shaded, textured colour under everything.
+    out = (grey + 0.5 * (rng.random(3) - grey)).astype(np.float32) * textures[0][..., None]
+    r_min, r_max = 2.5, size / 2.0
+    for _ in range(int(rng.integers(500, 1200))):
+        # Radius density ~ r^-3 (scale invariance), drawn by inverting its CDF.
+        r = (r_min**-2 - rng.random() * (r_min**-2 - r_max**-2)) ** -0.5
+        cx, cy = rng.uniform(-0.5 * r, size + 0.5 * r, 2)
+        blur = rng.uniform(0.6, 3.0) if rng.random() < 0.2 else 0.0  # out of focus
+        pad = int(np.ceil(r + 3 * blur + 2))
+        x0, y0 = max(0, int(cx) - pad), max(0, int(cy) - pad)
+        x1, y1 = min(size, int(cx) + pad + 1), min(size, int(cy) + pad + 1)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        lx, ly = cx - x0, cy - y0
+        kind = rng.random()
+        if kind < 0.4:
+            axes = (max(1, int(round(r))), max(1, int(round(r * rng.uniform(0.3, 1.0)))))
+            cv2.ellipse(mask, (int(round(lx)), int(round(ly))), axes, float(rng.uniform(0, 180)), 0, 360, 255, -1,
+                        cv2.LINE_AA)
+        else:
+            corners = 4 if kind < 0.75 else int(rng.integers(3, 8))
+            if corners == 4:
+                angles = rng.uniform(0, 2 * np.pi) + np.array([0.25, 0.75, 1.25, 1.75]) * np.pi
+                radii = np.full(4, r)
+            else:
+                angles, radii = np.sort(rng.uniform(0, 2 * np.pi, corners)), r * rng.uniform(0.5, 1.0, corners)
+            pts = np.stack([lx + radii * np.cos(angles), ly + radii * np.sin(angles)], 1)
+            cv2.fillPoly(mask, [np.round(pts * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+        alpha = mask.astype(np.float32) / 255
+        if blur:
+            alpha = cv2.GaussianBlur(alpha, (0, 0), blur)
+        # Muted colours, as most of a photo is: a random hue pulled towards grey.
+        colour = grey + rng.uniform(0.2, 0.8) * (rng.random(3) - grey)
+        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        direction = rng.uniform(0, 2 * np.pi)
+        shade = 1 + rng.uniform(0, 0.5) * (np.cos(direction) * (xx - cx) + np.sin(direction) * (yy - cy)) / (r + 1)
+        fill = colour[None, None] * np.clip(shade, 0.3, 1.7)[..., None]
+        if rng.random() < 0.3:  # a textured object
+            fill = fill * textures[int(rng.integers(3))][y0:y1, x0:x1, None]
+        region = out[y0:y1, x0:x1]
+        out[y0:y1, x0:x1] = region * (1 - alpha[..., None]) + fill * alpha[..., None]
+    return np.clip(out, 0, 1).astype(np.float32)
+
+
 GENERATORS = {
     "noise": noise_texture,
     "cells": cells_texture,
@@ -186,9 +247,11 @@ GENERATORS = {
     "stripes": stripes_texture,
     "decal": decal_texture,
     "rendered": rendered_material,
+    "leaves": dead_leaves,
 }
 # Renders and decals carry the most varied detail; sample them more often.
-KIND_WEIGHTS = {"noise": 1, "cells": 1, "bricks": 1, "grain": 1, "weave": 1, "stripes": 1, "decal": 2, "rendered": 3}
+KIND_WEIGHTS = {"noise": 1, "cells": 1, "bricks": 1, "grain": 1, "weave": 1, "stripes": 1, "decal": 2, "rendered": 3,
+                "leaves": 3}
 
 
 def make_texture(seed: int, size: int = 256, kind: str | None = None) -> tuple[str, np.ndarray]:

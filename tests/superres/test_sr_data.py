@@ -1,6 +1,6 @@
 import numpy as np
 
-from superres.data.corpus import HELDOUT_SEED, build_corpus, heldout_set
+from superres.data.corpus import HELDOUT_KINDS, HELDOUT_SEED, build_corpus, heldout_set
 from superres.data.degrade import bicubic_downscale, degrade
 from superres.data.pairs import PairSampler
 from superres.data.procedural import GENERATORS, make_texture
@@ -22,7 +22,9 @@ def test_corpus_rebuilds_identically_and_heldout_is_separate():
     a, b = build_corpus(3, 48), build_corpus(3, 48)
     assert all(np.array_equal(x, y) and x.dtype == np.uint8 for x, y in zip(a, b))
     names = [name for name, _ in heldout_set(32)]
-    assert len(names) >= len(GENERATORS)
+    # One or two per benchmark kind, the same ten whatever training-only kinds exist.
+    assert {name.rsplit("_", 1)[0] for name in names} == set(HELDOUT_KINDS) and len(names) == 10
+    assert set(HELDOUT_KINDS) < set(GENERATORS)
     assert all(int(name.rsplit("_", 1)[1]) >= HELDOUT_SEED for name in names)
 
 
