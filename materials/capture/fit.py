@@ -91,6 +91,13 @@ def roughness_logit(roughness: torch.Tensor) -> torch.Tensor:
     return torch.log(r / (1 - r))
 
 
+def normal_from_slopes(slopes: torch.Tensor) -> torch.Tensor:
+    """(P,2) slopes -> (P,3) unit normals (sx, sy, 1), the tile's mean slope removed first
+    (see PixelParameters)."""
+    slopes = slopes - slopes.mean(0, keepdim=True)
+    return shading.normalize(torch.cat([slopes, torch.ones_like(slopes[:, :1])], dim=1))
+
+
 class PixelParameters(torch.nn.Module):
     """Unconstrained parameters -> valid maps.
 
@@ -119,13 +126,11 @@ class PixelParameters(torch.nn.Module):
 
     def maps(self) -> dict:
         """Dict for `shading`: vectors (P,3), scalars (P,1)."""
-        slopes = self.centred_slopes()
-        n = torch.cat([slopes, torch.ones_like(slopes[:, :1])], dim=1)
         q_len = torch.sqrt((self.aniso**2).sum(1, keepdim=True) + 1e-8)
         return {
             "albedo": torch.nn.functional.softplus(self.albedo),
             "specular": torch.nn.functional.softplus(self.specular),
-            "normal": shading.normalize(n),
+            "normal": normal_from_slopes(self.slopes),
             "roughness": shading.MIN_ROUGHNESS + (1 - shading.MIN_ROUGHNESS) * torch.sigmoid(self.roughness),
             "anisotropy": 0.9 * torch.tanh(q_len),
             "angle": 0.5 * torch.atan2(self.aniso[:, 1:2], self.aniso[:, 0:1]),
@@ -339,9 +344,7 @@ def held_out_ring_weights(params: PixelParameters, half_a: torch.Tensor, half_b:
     opt = torch.optim.Adam([logits], lr=HELD_OUT_LR)
 
     def error(slopes, idx):
-        slopes = slopes - slopes.mean(0, keepdim=True)
-        normal = shading.normalize(torch.cat([slopes, torch.ones_like(slopes[:, :1])], dim=1))
-        err, weight = observation_error(dict(fixed, normal=normal), obs, geometry, idx)
+        err, weight = observation_error(dict(fixed, normal=normal_from_slopes(slopes)), obs, geometry, idx)
         return err.sum() / weight.sum().clamp_min(1e-12)
 
     pick = lambda idx: idx[torch.randperm(idx.numel(), generator=gen)[:HELD_OUT_MATCHES].to(idx.device)]
@@ -485,7 +488,7 @@ def fit_svbrdf(obs: Observations, centre, distance: float, settings: FitSettings
                                          span=(at(0.95), at(1.0)))
     with torch.no_grad():
         full = fine.centred_slopes()
-        filtered, trusted, rings = filter_by_halves(full, half_a, half_b, obs.shape, obs.wrap, ring_weights)
+        filtered, trusted, ring_table = filter_by_halves(full, half_a, half_b, obs.shape, obs.wrap, ring_weights)
         fine.slopes.copy_(filtered)
         gain = master_gain(fine, trusted, obs, geometry)
         fine.slopes.add_((gain - 1) * trusted)
@@ -496,4 +499,4 @@ def fit_svbrdf(obs: Observations, centre, distance: float, settings: FitSettings
         c = geometry.centre().cpu()
     return ({k: v.detach().cpu() for k, v in maps.items()}, (float(c[0]), float(c[1])), residual,
             {"fit_global_s": t1 - t0, "fit_coarse_s": t2 - t1, "fit_pixel_s": t3 - t2, "fit_halves_s": t4 - t3},
-            {"rings": [(round(f, 4), round(c, 3), round(w, 3)) for f, c, w in rings], "detail_gain": round(gain, 3)})
+            {"rings": [(round(f, 4), round(c, 3), round(w, 3)) for f, c, w in ring_table], "detail_gain": round(gain, 3)})

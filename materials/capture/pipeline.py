@@ -207,7 +207,8 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     stage("highlight_s")
 
     report_progress(0.15, "finding repeats")
-    guide_contrast = local_contrast(_luminance(guide))
+    guide_luminance = _luminance(guide)
+    guide_contrast = local_contrast(guide_luminance)
     lattice = None if surface == "stochastic" else find_lattice(guide_contrast)
     if surface == "periodic" and lattice is None:
         raise CaptureInputError("no repeating pattern was found in the guide photo; the surface is not periodic")
@@ -217,7 +218,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         if size[0] * 2 > h or size[1] * 2 > w:
             raise CaptureInputError("the photos are too small for at least 2x2 repeats of the pattern; "
                                     "capture a larger area")
-        spread = _require_stationary(guide, max(size))
+        spread = _require_stationary(guide_luminance, max(size))
         # Any origin gives the same periodic tile; a whole-pixel one samples the photo
         # without interpolation wherever the lattice steps are whole pixels too.
         origin = _inside(np.round(np.asarray(centre) - 0.5 * (lattice.v1 + lattice.v2)), lattice, (h, w))
@@ -233,7 +234,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
             raise CaptureInputError("the photos are too small for at least 2x2 repeats of the tile; "
                                     "capture a larger area or use a smaller tile size")
         size = (side, side)
-        spread = _require_stationary(guide, side)
+        spread = _require_stationary(guide_luminance, side)
         origin = stochastic.master_origin(centre, side, (h, w), flash_clip)
         grid = periodic.tile_positions(origin, _axis_lattice(side), size)
         positions = stochastic.match_positions(guide, origin, side, progress=report_progress, span=(0.15, 0.35))
@@ -283,7 +284,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         # back by the local displacement before it is wrapped into the tile.
         shift = periodic.displacement_field(positions, grid.reshape(-1, 1, 2) + on_lattice[None], (h, w))
         tile_uv = periodic.wrap_coordinates(np.stack([cols, rows], -1) - shift, origin, lattice, size)
-        guide_lum = cv2.GaussianBlur(_luminance(guide), (0, 0), 1.0)
+        guide_lum = cv2.GaussianBlur(guide_luminance, (0, 0), 1.0)
         master_lum = sample(guide_lum[..., None], periodic.tile_positions(origin, lattice, size))[..., 0]
         iu = np.mod(np.floor(tile_uv[..., 0] + 0.5).astype(int), size[1])
         iv = np.mod(np.floor(tile_uv[..., 1] + 0.5).astype(int), size[0])
@@ -346,9 +347,9 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
                          fitted_maps=fitted_maps)
 
 
-def _require_stationary(guide: np.ndarray, block: int) -> float | None:
+def _require_stationary(guide_luminance: np.ndarray, block: int) -> float | None:
     """The guide's detail spread over blocks of the tile's size; refuses a scene."""
-    spread = detail_spread(_luminance(guide), block)
+    spread = detail_spread(guide_luminance, block)
     if spread is not None and spread > MAX_DETAIL_SPREAD:
         raise CaptureInputError(
             "the photos do not show a flat surface with an even texture: its detail changes too much "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from superres.data.procedural import GENERATORS, make_texture
+from superres.data.procedural import make_texture
 
 HELDOUT_SEED = 1_000_000
 # The texture kinds of the held-out benchmark set (fixed, so its figures stay comparable
