@@ -1,7 +1,8 @@
 """Per-pixel SVBRDF fit of a master tile from its flash observations.
 
-Coarse to fine: one shared BRDF (per-pixel albedo only) first, then every
-parameter per pixel, warm-started, with smoothness priors so pixels whose
+Coarse to fine: one shared BRDF (per-pixel albedo only) first, then one lobe
+per cluster of pixels that look alike (clusters.py), then every parameter per
+pixel, warm-started, with smoothness priors so pixels whose
 specular peak is barely observed stay plausible. Last, the normals are fitted
 again from each half of the repeats, and the detail that one half's fit does
 not share with the other half's observations is filtered out (`reliability.py`). Loss and priors are in
@@ -18,6 +19,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from . import shading
+from .clusters import appearance_clusters
 from .reliability import filter_by_halves, ring_filter, rings
 from .fit_losses import observation_error, observation_loss, prior_loss
 
@@ -78,6 +80,8 @@ class FitSettings:
     learning_rate: float = 0.04
     seed: int = 0
     half_steps: int = 40  # steps of each split-half normal fit (split_half_slopes)
+    clusters: int = 6  # appearance clusters sharing a lobe before the per-pixel stage (clusters.py)
+    cluster_steps: int = 60
 
 
 def inverse_softplus(x: torch.Tensor) -> torch.Tensor:
@@ -137,19 +141,37 @@ class PixelParameters(torch.nn.Module):
         }
 
 
-class SharedParameters(PixelParameters):
-    """One BRDF for the whole tile except a per-pixel albedo (the coarse stage)."""
+class ClusterParameters(PixelParameters):
+    """Per-pixel albedo; specular, roughness and anisotropy shared by each
+    cluster of pixels; flat normals (the stages before the per-pixel one).
 
-    def __init__(self, albedo, specular, roughness):
+    labels: (P,) long in [0, K); every label 0 is one BRDF for the whole tile.
+    specular (1 or K, 3), roughness (1 or K, 1): starting values.
+    """
+
+    def __init__(self, albedo, specular, roughness, labels, aniso=None):
         super().__init__(albedo, specular[:1], roughness[:1])
+        k = int(labels.max()) + 1
+        self.specular = torch.nn.Parameter(inverse_softplus(specular).expand(k, 3).clone())
+        self.roughness = torch.nn.Parameter(roughness_logit(roughness).expand(k, 1).clone())
+        self.aniso = torch.nn.Parameter(torch.full((k, 2), 1e-3, device=albedo.device) if aniso is None
+                                        else aniso.expand(k, 2).clone())
         self.slopes.requires_grad_(False)
+        self.register_buffer("labels", labels)
 
     def maps(self) -> dict:
         m = super().maps()
-        p = self.albedo.shape[0]
         for k in ("specular", "roughness", "anisotropy", "angle"):
-            m[k] = m[k].expand(p, -1)
+            m[k] = m[k][self.labels]
         return m
+
+
+class SharedParameters(ClusterParameters):
+    """One BRDF for the whole tile except a per-pixel albedo (the first stage)."""
+
+    def __init__(self, albedo, specular, roughness):
+        super().__init__(albedo, specular, roughness, torch.zeros(albedo.shape[0], dtype=torch.long,
+                                                                  device=albedo.device))
 
 
 class FlashGeometry(torch.nn.Module):
@@ -262,6 +284,49 @@ def reseed_roughness(params: PixelParameters, obs: Observations, geometry) -> bo
         roughness = torch.where(better[:, None], chosen, maps["roughness"])
         params.roughness.copy_(roughness_logit(roughness))
     return bool(better.any())
+
+
+# Specular scales tried per cluster, relative to the shared lobe's (see reseed_cluster_lobes).
+SPECULAR_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+def reseed_cluster_lobes(params: ClusterParameters, obs: Observations, geometry) -> None:
+    """Give each cluster the lobe, among ROUGHNESS_CANDIDATES x SPECULAR_FACTORS
+    (isotropic or with the cluster's current anisotropy), that explains its
+    pixels' observations best, where that beats its current lobe.
+
+    A faint lobe's gradient is too weak and noisy for Adam to travel from the
+    shared lobe to its own (rough grout started from glazed tiles' r 0.3 stayed
+    near it, and leaned on anisotropy to widen it); a search over the whole
+    range, pooled over the cluster, does not depend on where it starts.
+    """
+    with torch.no_grad():
+        maps = params.maps()
+        labels, k = params.labels, params.specular.shape[0]
+
+        def cluster_error(candidate: dict) -> torch.Tensor:
+            err, weight = observation_error(candidate, obs, geometry, None)
+            return (torch.zeros(k, device=err.device).index_add_(0, labels, err)
+                    / torch.zeros(k, device=err.device).index_add_(0, labels, weight).clamp_min(1e-12))
+
+        best = cluster_error(maps)
+        spec0, rough_logit, aniso = params.specular.clone(), params.roughness.clone(), params.aniso.clone()
+        for isotropic in (False, True):
+            aniso_k = torch.full_like(aniso, 1e-3) if isotropic else aniso
+            q_len = torch.sqrt((aniso_k**2).sum(1, keepdim=True) + 1e-8)
+            for factor in SPECULAR_FACTORS:
+                for r in ROUGHNESS_CANDIDATES:
+                    candidate = dict(maps, specular=maps["specular"] * factor,
+                                     roughness=torch.full_like(maps["roughness"], r),
+                                     anisotropy=(0.9 * torch.tanh(q_len))[labels],
+                                     angle=(0.5 * torch.atan2(aniso_k[:, 1:2], aniso_k[:, 0:1]))[labels])
+                    score = cluster_error(candidate)
+                    better = score < best * 0.98
+                    if better.any():
+                        best = torch.where(better, score, best)
+                        params.specular[better] = inverse_softplus(torch.nn.functional.softplus(spec0[better]) * factor)
+                        params.roughness[better] = roughness_logit(torch.full_like(rough_logit[better], r))
+                        params.aniso[better] = aniso_k[better]
 
 
 def _half(obs: Observations, first: int) -> Observations:
@@ -415,12 +480,22 @@ def _upsample(x: torch.Tensor, coarse_shape, shape) -> torch.Tensor:
     return g.reshape(x.shape[1], -1).T.contiguous()
 
 
+def _downsample(x: torch.Tensor, shape) -> torch.Tensor:
+    """(P,C) on shape -> (P/4,C) on the half-resolution shape of Observations.coarse (2x2 means)."""
+    h, w = shape
+    g = x.reshape(h, w, -1)[: h // 2 * 2, : w // 2 * 2]
+    return g.reshape(h // 2, 2, w // 2, 2, -1).mean((1, 3)).reshape((h // 2) * (w // 2), -1)
+
+
 def fit_svbrdf(obs: Observations, centre, distance: float, settings: FitSettings | None = None, *,
-               progress=None, span=(0.0, 1.0), device=None):
+               appearance: torch.Tensor | None = None, progress=None, span=(0.0, 1.0), device=None):
     """Fit the tile's maps.
 
     centre: first estimate of the highlight centre (x, y), refined in the
-    shared-BRDF stage; distance: camera height (px).
+    shared-BRDF stage; distance: camera height (px); appearance: (P,3) the
+    master pixels' colour in the guide photo (linear RGB > 0), what the
+    clusters of pixels sharing a lobe are drawn from (default: the first
+    stage's albedo, which on a metal is mostly specular tail).
     Returns (maps dict of (P,...) CPU tensors, refined centre (x, y),
     residual = RMS log-domain error over all observations, timings dict,
     normal filter: {"rings": [(cycles/px, split-half correlation, weight)], "detail_gain": g}).
@@ -457,13 +532,24 @@ def fit_svbrdf(obs: Observations, centre, distance: float, settings: FitSettings
             best = (loss, shared, trial_geometry)
     _, shared, geometry = best
     geometry.shift.requires_grad_(False)
+    # Stage 1b: one lobe per cluster of pixels that look alike (clusters.py), from the shared one.
+    with torch.no_grad():
+        g = shared.maps()
+        colour = g["albedo"] if appearance is None else _downsample(appearance.to(device), obs.shape)
+        labels = appearance_clusters(colour, settings.clusters, seed=settings.seed)
+    lobes = shared
+    if int(labels.max()) > 0:
+        lobes = ClusterParameters(g["albedo"], g["specular"][:1], g["roughness"][:1], labels,
+                                  aniso=shared.aniso.detach()).to(device)
+        reseed_cluster_lobes(lobes, coarse, geometry)
+        _run(lobes, geometry, coarse, settings.cluster_steps, settings, gen, progress, (at(0.2), at(0.25)), False)
     t1 = time.perf_counter()
     # Stage 2: everything per pixel on half resolution, warm-started.
     with torch.no_grad():
-        g = shared.maps()
-        per_pixel = PixelParameters(g["albedo"], g["specular"][:1], g["roughness"][:1],
-                                    aniso=shared.aniso.detach()[:1]).to(device)
-    _run(per_pixel, geometry, coarse, settings.coarse_steps, settings, gen, progress, (at(0.2), at(0.5)), True)
+        g = lobes.maps()
+        per_pixel = PixelParameters(g["albedo"], g["specular"], g["roughness"],
+                                    aniso=lobes.aniso.detach()[lobes.labels]).to(device)
+    _run(per_pixel, geometry, coarse, settings.coarse_steps, settings, gen, progress, (at(0.25), at(0.5)), True)
     t2 = time.perf_counter()
     # Stage 3: full resolution, warm-started from the upsampled coarse fit.
     with torch.no_grad():

@@ -263,8 +263,11 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         # normals follow that disagreement (brushed metal: 6.3 deg -> 7.9 deg), so
         # "high" keeps its resolution but fits with the standard steps.
         settings = PRESETS["standard"][1]
+    # The guide's colour of each master pixel: which pixels look alike (fit clusters).
+    appearance = sample(cv2.GaussianBlur(guide, (0, 0), 1.0), master[:, None, :])[:, 0]
     fitted, centre, residual, fit_times, normal_filter = fit_svbrdf(
-        obs, centre, distance, settings, progress=report_progress, span=(0.4, 0.9), device=device)
+        obs, centre, distance, settings, appearance=torch.from_numpy(np.ascontiguousarray(appearance)),
+        progress=report_progress, span=(0.4, 0.9), device=device)
     # One common scale for albedo and specular (flash power unknown): the 99th
     # percentile of the albedo at 0.8, unless the specular needs more room
     # (metals: dark albedo, bright specular).

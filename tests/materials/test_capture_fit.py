@@ -1,9 +1,11 @@
-"""The per-pixel fit's escape from a roughness local minimum."""
+"""The fit's escapes from roughness local minima: per pixel, and per cluster of pixels that look alike."""
 
 import torch
 
 from materials.capture import shading
-from materials.capture.fit import FlashGeometry, Observations, PixelParameters, reseed_roughness
+from materials.capture.clusters import appearance_clusters
+from materials.capture.fit import (ClusterParameters, FlashGeometry, Observations, PixelParameters, SharedParameters,
+                                  reseed_cluster_lobes, reseed_roughness)
 from materials.capture.fit_losses import observation_loss
 
 
@@ -48,3 +50,55 @@ def test_a_well_fitted_pixel_keeps_its_roughness():
     params = _params(6, roughness=0.33, specular=0.05)
     assert not reseed_roughness(params, obs, geometry)
     torch.testing.assert_close(params.maps()["roughness"], torch.full((6, 1), 0.33), atol=1e-4, rtol=0)
+
+
+def _concat(a: Observations, b: Observations) -> Observations:
+    return Observations(*(torch.cat([getattr(a, n), getattr(b, n)]) for n in
+                          ("flash", "positions", "gain", "weight", "clipped")),
+                        (a.shape[0] + b.shape[0], 1), False)
+
+
+def test_clusters_follow_colour_and_merge_tiny_groups():
+    gen = torch.Generator().manual_seed(0)
+    glaze = torch.tensor([0.55, 0.32, 0.22]) * (1 + 0.03 * torch.randn(600, 3, generator=gen))
+    grout = torch.tensor([0.62, 0.60, 0.55]) * (1 + 0.03 * torch.randn(300, 3, generator=gen))
+    speck = torch.tensor([0.05, 0.05, 0.05]).expand(9, 3)  # 1 % of the tile
+    albedo = torch.cat([glaze, grout, speck])
+    labels = appearance_clusters(albedo, 6, seed=3)
+    assert labels.shape == (909,) and labels.dtype == torch.long
+    # No cluster mixes glaze and grout; the specks have no cluster of their own.
+    glaze_labels, grout_labels = set(labels[:600].tolist()), set(labels[600:900].tolist())
+    assert not glaze_labels & grout_labels
+    assert set(labels[900:].tolist()) <= glaze_labels | grout_labels
+    sizes = torch.bincount(labels)
+    assert torch.all(sizes[:-1] >= sizes[1:])  # ordered by size
+    assert torch.equal(labels, appearance_clusters(albedo, 6, seed=3))
+    # One colour: one cluster.
+    assert int(appearance_clusters(torch.full((50, 3), 0.4), 6).max()) == 0
+
+
+def test_the_shared_stage_fits_one_lobe():
+    shared = SharedParameters(torch.rand(10, 3), torch.full((1, 3), 0.04), torch.full((1, 1), 0.5))
+    assert shared.specular.shape == (1, 3) and shared.roughness.shape == (1, 1) and shared.aniso.shape == (1, 2)
+    maps = shared.maps()
+    assert maps["roughness"].shape == (10, 1) and torch.all(maps["roughness"] == maps["roughness"][0])
+
+
+def test_each_cluster_finds_its_own_lobe_from_the_shared_one():
+    # Glazed tile (r 0.3, F0 0.05) and rough grout (r 0.7, F0 0.02), both started at the glaze's lobe.
+    glaze_obs, geometry = _observations(roughness=0.3, specular=0.05, pixels=6, seed=0)
+    grout_obs, _ = _observations(roughness=0.7, specular=0.02, pixels=6, seed=1)
+    obs = _concat(glaze_obs, grout_obs)
+    labels = torch.tensor([0] * 6 + [1] * 6)
+    lobes = ClusterParameters(torch.full((12, 3), 0.5), torch.full((1, 3), 0.05), torch.full((1, 1), 0.3), labels)
+    with torch.no_grad():
+        before = float(observation_loss(lobes.maps(), obs, geometry, None))
+    reseed_cluster_lobes(lobes, obs, geometry)
+    maps = lobes.maps()
+    rough, spec = maps["roughness"][:, 0], maps["specular"][:, 0]
+    assert torch.allclose(rough[:6], torch.tensor(0.3), atol=1e-4)  # already right: kept
+    assert torch.allclose(spec[:6], torch.tensor(0.05), atol=1e-4)
+    assert torch.all((rough[6:] - 0.7).abs() < 0.11)
+    assert torch.all((spec[6:] - 0.02).abs() < 0.015)
+    with torch.no_grad():
+        assert float(observation_loss(lobes.maps(), obs, geometry, None)) < 0.5 * before
