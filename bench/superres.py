@@ -9,7 +9,7 @@ training never draws (`superres.data.corpus.heldout_set`) plus any files in
 `--images`. Speed: x4 512^2 -> 2048^2 (output MP/s) and peak RSS of a 1024^2 ->
 4096^2 job, each in a fresh process.
 
-    .venv/bin/python bench/superres.py [--scales 2 4] [--images DIR] [--no-speed]
+    .venv/bin/python bench/superres.py [--scales 2 4] [--images DIR] [--no-speed] [--jpeg Q]
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from imaging.color import rgb_to_y_bt601  # noqa: E402
+from imaging.io import jpeg_roundtrip  # noqa: E402
 from imaging.resize import resize  # noqa: E402
 from superres import losses  # noqa: E402
 from superres.data.corpus import heldout_set  # noqa: E402
@@ -83,7 +84,7 @@ def load_images(directory: str | None, size: int, real: bool = True) -> list[tup
     return items
 
 
-def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None) -> dict:
+def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None, jpeg: int | None = None) -> dict:
     from superres.upscale import load_generator, upscale
 
     models = {f"model a={a:g}": load_generator(scale, a, weights_dir=weights_dir) for a in sharpness_levels}
@@ -93,6 +94,8 @@ def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None) 
         hr = hr[:h, :w]
         low = resize(hr, (h // scale, w // scale), filter="bicubic", antialias=True)
         low = np.round(np.clip(low, 0, 1) * 255).astype(np.float32) / 255  # inputs are 8-bit files
+        if jpeg is not None:  # a compressed source (--jpeg): not the literature's protocol
+            low = jpeg_roundtrip(np.round(low * 255).astype(np.uint8), jpeg).astype(np.float32) / 255
         outputs = {"bicubic": resize(low, (h, w), filter="bicubic"), "lanczos": resize(low, (h, w), filter="lanczos")}
         for label, generator in models.items():
             outputs[label] = upscale(low, scale=scale, generator=generator)[0]
@@ -156,6 +159,8 @@ def main() -> None:
     parser.add_argument("--weights-dir", default=None, help="x{2,4}_{psnr,gan}.pt to test (default: shipped)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads")
     parser.add_argument("--json", default=None, help="write all figures to this file")
+    parser.add_argument("--jpeg", type=int, default=None, metavar="Q",
+                        help="save each low-resolution input as a JPEG of quality Q first (compressed sources)")
     parser.add_argument("--speed-child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--sharpness", type=float, default=0.5, help=argparse.SUPPRESS)
     parser.add_argument("--ensemble", action="store_true", help=argparse.SUPPRESS)
@@ -173,8 +178,8 @@ def main() -> None:
         for group, members in groups.items():
             if not members:
                 continue
-            result = evaluate(scale, members, weights_dir=args.weights_dir)
-            result["group"] = group
+            result = evaluate(scale, members, weights_dir=args.weights_dir, jpeg=args.jpeg)
+            result["group"] = group + (f", JPEG q={args.jpeg} inputs" if args.jpeg else "")
             results["quality"].append(result)
             print_table(result)
     if not args.no_speed:

@@ -436,6 +436,17 @@ def encode_png(pixels: np.ndarray) -> bytes:
     return _encode_png(pixels)
 
 
+def jpeg_roundtrip(pixels: np.ndarray, quality: int) -> np.ndarray:
+    """What saving as a JPEG of `quality` (1..100) and reading it back does to
+    (H,W,3) uint8 RGB pixels (OpenCV's baseline encoder, 4:2:0 chroma). Returns uint8 RGB."""
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError(f"expected (H,W,3) uint8 RGB, got {pixels.dtype} {pixels.shape}")
+    ok, buffer = cv2.imencode(".jpg", np.ascontiguousarray(pixels[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return np.ascontiguousarray(cv2.imdecode(buffer, cv2.IMREAD_COLOR)[..., ::-1])
+
+
 def write_image(path, pixels: np.ndarray, *, bit_depth=None) -> None:
     """Write PNG or EXR, chosen by the file extension.
 

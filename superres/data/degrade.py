@@ -13,6 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from imaging.io import jpeg_roundtrip
+
 
 def bicubic_downscale(hr: np.ndarray, scale: int) -> np.ndarray:
     """(H,W,3) float32 in [0,1] -> (H/scale,W/scale,3), antialiased bicubic."""
@@ -41,6 +43,5 @@ def degrade(hr: np.ndarray, scale: int, rng: np.random.Generator, clean_fraction
     low = np.clip(low, 0, 1)
     if rng.random() < 0.4:
         quality = int(rng.integers(55, 96))
-        encoded = cv2.imencode(".jpg", (low * 255 + 0.5).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality])[1]
-        low = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED).astype(np.float32) / 255.0
+        low = jpeg_roundtrip((low * 255 + 0.5).astype(np.uint8), quality).astype(np.float32) / 255.0
     return np.ascontiguousarray(low, dtype=np.float32)

@@ -428,3 +428,20 @@ def test_webp_and_sixteen_bit_tiff_orientation(orientation):
     turns = {3: 2, 6: -1, 8: 1}[orientation]  # counter-clockwise quarter turns
     assert np.array_equal(image.pixels[..., 0], np.rot90(grey16, turns))
     assert np.array_equal(read_image(tiff, apply_exif_orientation=False).pixels[..., 0], grey16)
+
+
+def test_jpeg_roundtrip_keeps_channel_order_and_loses_more_at_low_quality():
+    from imaging.io import jpeg_roundtrip
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:64, 0:64]
+    pixels = np.stack([xx * 4, yy * 4, np.full_like(xx, 40)], -1).astype(np.uint8)
+    pixels[20:40, 20:40] = (230, 30, 30)  # a red square: swapped channels would turn it blue
+    noisy = np.clip(pixels + rng.normal(0, 8, pixels.shape), 0, 255).astype(np.uint8)
+    fine, coarse = jpeg_roundtrip(noisy, 95), jpeg_roundtrip(noisy, 20)
+    assert fine.dtype == np.uint8 and fine.shape == noisy.shape
+    assert fine[30, 30, 0] > 180 and fine[30, 30, 2] < 80
+    err = lambda out: float(np.abs(out.astype(float) - noisy).mean())
+    assert 0 < err(fine) < err(coarse)
+    with pytest.raises(ValueError, match="uint8"):
+        jpeg_roundtrip(noisy.astype(np.float32), 90)
