@@ -38,6 +38,8 @@ CONDITIONS = {
     "stretched": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, deformation_px=3.0),
     # "hard" with a guide lit from one side (window light: brightness +-30 % across the photo)
     "uneven": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, guide_gradient=0.6),
+    # "hard" with a guide lit by a side window as well as the sky: its relief shows (real room light)
+    "window": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, guide_window=0.5),
 }
 
 

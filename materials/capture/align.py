@@ -3,10 +3,14 @@
 Both photos are compared through a local-contrast image (each pixel minus its
 blurred surroundings, divided by the local spread), which removes the flash's
 fall-off and most of its highlight, so features look alike in both shots.
+The motion is rigid (rotation + shift) unless a clear change of scale calls
+for a homography: the two shots light the relief differently, and a free
+homography turns that into a false zoom (MIN_SCALE_CHANGE).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -20,6 +24,17 @@ from .errors import CaptureInputError
 # to show different scenes (unrelated synthetic pairs score < 0.03, brushed
 # metal, whose flash and guide look least alike, ~0.16).
 MIN_OVERLAP_CORRELATION = 0.08
+# The flash lights each bump from the highlight's side, the guide's light from
+# above or from a window, so block shifts between the shots carry a bias that
+# points towards or away from the highlight and grows with the distance from
+# it: a homography takes it for a zoom or a tilt (leather, 3 px hand-held
+# motion: 1.4-2.2 px of false distortion, where no correction at all leaves
+# 0.2-0.5 px). A shift of the whole guide is harmless (on a stationary surface
+# the matches all move with it) and a rotation cannot be mimicked by that
+# radial bias, so the motion is fitted as rigid (rotation + shift); a change
+# of scale or a tilt is taken only when its scale change passes this, beyond
+# what the bias makes (0.3-0.6 %).
+MIN_SCALE_CHANGE = 0.01
 
 
 @dataclass
@@ -54,6 +69,42 @@ def _ncc(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
     return float((a * b).sum() / (np.sqrt((a * a).sum() * (b * b).sum()) + 1e-12))
 
 
+def _scale_change(hom: np.ndarray) -> float:
+    """|s - 1| for s the homography's change of scale (square root of its linear part's determinant)."""
+    return abs(math.sqrt(abs(np.linalg.det(hom[:2, :2] / hom[2, 2]))) - 1)
+
+
+def _is_rigid(hom: np.ndarray) -> bool:
+    linear = hom[:2, :2] / hom[2, 2]
+    return bool(abs(hom[2, :2]).max() < 1e-12 and np.allclose(linear.T @ linear, np.eye(2), atol=1e-9))
+
+
+def _fit_motion(src: np.ndarray, dst: np.ndarray, threshold: float, projective: bool = False):
+    """Robust 3x3 motion mapping src (N,2) onto dst (N,2): rigid, or a full
+    homography when asked (`projective`: the motion it refines already
+    changes the scale) or when a clear change of scale calls for it
+    (MIN_SCALE_CHANGE). Returns (homography or None, inlier mask (N,) bool)."""
+    src, dst = np.float64(src).reshape(-1, 2), np.float64(dst).reshape(-1, 2)
+    similarity, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=threshold)
+    if similarity is None or mask.sum() < 3:
+        return None, np.zeros(len(src), bool)
+    inliers = mask.ravel() > 0
+    scale = math.sqrt(abs(np.linalg.det(similarity[:, :2])))
+    if projective or abs(scale - 1) > MIN_SCALE_CHANGE:
+        hom, hmask = cv2.findHomography(src, dst, cv2.RANSAC, threshold)
+        if hom is not None:
+            return hom, hmask.ravel() > 0
+    # Rigid: least-squares rotation and shift of the inliers (Kabsch).
+    a, b = src[inliers], dst[inliers]
+    ca, cb = a.mean(0), b.mean(0)
+    u, _, vt = np.linalg.svd((a - ca).T @ (b - cb))
+    rotation = (u @ np.diag([1.0, np.sign(np.linalg.det(u @ vt))]) @ vt).T
+    rigid = np.eye(3)
+    rigid[:2, :2] = rotation
+    rigid[:2, 2] = cb - rotation @ ca
+    return rigid, inliers
+
+
 def _feature_homography(flash_c: np.ndarray, guide_c: np.ndarray):
     orb = cv2.ORB_create(nfeatures=4000, fastThreshold=10)
     kf, df = orb.detectAndCompute(_to_u8(flash_c), None)
@@ -68,10 +119,9 @@ def _feature_homography(flash_c: np.ndarray, guide_c: np.ndarray):
         return None, np.array([])
     src = np.float32([kf[m.queryIdx].pt for m in good])
     dst = np.float32([kg[m.trainIdx].pt for m in good])
-    hom, mask = cv2.findHomography(src, dst, cv2.RANSAC, 3.0)
-    if hom is None or mask.sum() < 12:
+    hom, inl = _fit_motion(src, dst, 3.0)
+    if hom is None or inl.sum() < 12:
         return None, np.array([])
-    inl = mask.ravel().astype(bool)
     return hom, np.stack([src[inl], dst[inl]], axis=1)
 
 
@@ -106,11 +156,11 @@ def _block_phase_refine(flash_c: np.ndarray, guide_c: np.ndarray, hom: np.ndarra
     src = np.float64(src)
     dst = np.float64(dst)
     # warped(x) = guide(H x) and warped(x + d) ~ flash(x) => flash x -> guide H(x + d)
-    correction, mask = cv2.findHomography(src, dst, cv2.RANSAC, 1.0)
+    correction, inliers = _fit_motion(src, dst, 1.0, projective=_scale_change(hom) > MIN_SCALE_CHANGE)
     if correction is None:
         return hom, float("nan")
     resid = np.linalg.norm(cv2.perspectiveTransform(src[None], correction)[0] - dst, axis=1)
-    return hom @ correction, float(np.median(resid[mask.ravel() > 0]))
+    return hom @ correction, float(np.median(resid[inliers]))
 
 
 def align_guide(flash_gray: np.ndarray, guide_gray: np.ndarray) -> Alignment:
@@ -121,11 +171,14 @@ def align_guide(flash_gray: np.ndarray, guide_gray: np.ndarray) -> Alignment:
     textures can fool features by a whole period), are each refined by block
     phase correlation; the one whose warped guide correlates best wins.
     Shading differs between the shots (the flash shows bumps lit from the
-    highlight's side), which biases any estimate by up to ~1 px near the
-    borders; a motion smaller than that is treated as none.
+    highlight's side), which biases the block shifts radially about the
+    highlight: the motion is fitted as rigid unless its change of scale
+    passes MIN_SCALE_CHANGE (see there), and a motion under 2 px at the
+    corners is treated as none.
     Raises CaptureInputError when the photos do not overlap.
     """
     h, w = flash_gray.shape
+    cv2.setRNGSeed(0)  # RANSAC draws from OpenCV's global generator: the same pair, the same answer
     flash_c = local_contrast(flash_gray)
     guide_c = local_contrast(guide_gray)
     margin = np.zeros((h, w), bool)
@@ -136,6 +189,13 @@ def align_guide(flash_gray: np.ndarray, guide_gray: np.ndarray) -> Alignment:
     for start in starts:
         hom = start
         for _ in range(2):
+            hom, resid = _block_phase_refine(flash_c, guide_c, hom)
+        if _scale_change(hom) <= MIN_SCALE_CHANGE and not _is_rigid(hom):
+            # A start's false zoom (ORB on relief) that the refinement took back under the
+            # threshold: only its rigid part is kept, refined once more. A distorted
+            # candidate would otherwise win on correlation by fitting the shading bias.
+            points = np.float64([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1], [w / 2, h / 2]])
+            hom, _ = _fit_motion(points, cv2.perspectiveTransform(points[None], hom)[0], 100.0)
             hom, resid = _block_phase_refine(flash_c, guide_c, hom)
         corr = _ncc(flash_c, warp_guide(guide_c, hom, (h, w)), margin)
         if best is None or corr > best[1]:

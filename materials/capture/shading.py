@@ -166,11 +166,16 @@ def render_point_light(maps: dict, x, y, camera, light):
 GUIDE_SPECULAR_SHARE = 0.1
 
 
-def render_guide(maps: dict):
+def render_guide(maps: dict, window=(0.0, 0.0)):
     """Guide-photo radiance under soft ambient light (ambient power 1).
 
+    window: (wx, wy), a side light's horizontal direction times its strength:
+    a window or lamp off to one side adds wx*nx + wy*ny to the sky's
+    irradiance 0.5*(1 + nz) (the first-order term of a sky brighter on one
+    side), so slopes facing it look brighter, as in a room-lit no-flash photo.
     Used for synthetic data only; the pipeline never reads albedo from the
     guide's brightness. Returns `(..., 3)` linear RGB.
     """
-    sky = 0.5 * (1.0 + maps["normal"][..., 2:3])
-    return maps["albedo"] * sky + GUIDE_SPECULAR_SHARE * maps["specular"]
+    normal = maps["normal"]
+    sky = 0.5 * (1.0 + normal[..., 2:3]) + window[0] * normal[..., 0:1] + window[1] * normal[..., 1:2]
+    return maps["albedo"] * sky.clamp_min(0.0) + GUIDE_SPECULAR_SHARE * maps["specular"]

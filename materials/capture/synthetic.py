@@ -18,6 +18,7 @@ import torch
 from scipy import ndimage
 
 from imaging.color import linear_to_srgb
+from imaging.io import jpeg_roundtrip
 
 from .maps import SvbrdfMaps, resample_axes
 from .shading import camera_distance, flash_directions, render_flash, render_guide
@@ -271,7 +272,7 @@ def _as_maps(d: dict) -> SvbrdfMaps:
 
 
 def render_photos(maps: SvbrdfMaps, *, fov_deg: float = 65.0, centre=None,
-                  flash_power: float = 1.6, ambient: float = 0.7):
+                  flash_power: float = 1.6, ambient: float = 0.7, window=(0.0, 0.0)):
     """Linear flash and guide photos (H,W,3), float32, unclipped.
 
     centre: highlight centre (x, y) in pixels; default slightly off-centre.
@@ -286,7 +287,7 @@ def render_photos(maps: SvbrdfMaps, *, fov_deg: float = 65.0, centre=None,
     t = maps.to_torch()
     with torch.no_grad():
         flash = flash_power * render_flash(t, dirs, fall)
-        guide = ambient * render_guide(t)
+        guide = ambient * render_guide(t, window)
     return flash.numpy(), guide.numpy(), centre
 
 
@@ -300,8 +301,7 @@ def degrade(linear: np.ndarray, *, noise: float, jpeg_quality: int | None,
         return np.clip(srgb, 0, 1)
     out = np.clip(np.round(srgb * 255), 0, 255).astype(np.uint8)
     if jpeg_quality is not None:
-        ok, buf = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
-        out = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
+        out = jpeg_roundtrip(out, jpeg_quality)
     return out
 
 
@@ -335,11 +335,14 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
                  jpeg_quality: int | None = None, misalignment_px: float = 0.0,
                  quantise: bool = True, seed: int = 0, centre=None,
                  rotation_deg: float = 0.0, deformation_px: float = 0.0,
-                 guide_gradient: float = 0.0) -> SyntheticCapture:
+                 guide_gradient: float = 0.0, guide_window: float = 0.0) -> SyntheticCapture:
     """One synthetic two-shot capture of a material kind.
 
     kind: one of PERIODIC_KINDS or STOCHASTIC_KINDS. The guide is moved by a
     small homography when misalignment_px > 0 (flash stays the reference).
+    guide_gradient: the guide's light changes across the photo (uneven_light);
+    guide_window: the guide is also lit from one side, in a random direction,
+    with this strength (shading.render_guide), so its relief shows.
     """
     rng = np.random.default_rng(seed + 1000)
     if kind in PERIODIC_KINDS:
@@ -353,7 +356,11 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
         lattice = None
     else:
         raise ValueError(f"unknown material kind {kind!r}")
-    flash_lin, guide_lin, centre = render_photos(truth, fov_deg=fov_deg, centre=centre)
+    window = (0.0, 0.0)
+    if guide_window > 0:
+        turn = np.random.default_rng(seed + 4000).uniform(0, 2 * math.pi)
+        window = (guide_window * math.cos(turn), guide_window * math.sin(turn))
+    flash_lin, guide_lin, centre = render_photos(truth, fov_deg=fov_deg, centre=centre, window=window)
     if guide_gradient > 0:
         guide_lin = guide_lin * uneven_light(height, width, guide_gradient, np.random.default_rng(seed + 3000))[..., None]
     homography = misalignment_homography(width, height, misalignment_px, rng)
