@@ -40,6 +40,8 @@ CONDITIONS = {
     "uneven": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, guide_gradient=0.6),
     # "hard" with a guide lit by a side window as well as the sky: its relief shows (real room light)
     "window": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, guide_window=0.5),
+    # "hard" with the camera also tilted by 1 degree between the shots (a perspective change)
+    "tilted": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, misalignment_tilt_deg=1.0),
 }
 
 

@@ -3,9 +3,10 @@
 Both photos are compared through a local-contrast image (each pixel minus its
 blurred surroundings, divided by the local spread), which removes the flash's
 fall-off and most of its highlight, so features look alike in both shots.
-The motion is rigid (rotation + shift) unless a clear change of scale calls
-for a homography: the two shots light the relief differently, and a free
-homography turns that into a false zoom (MIN_SCALE_CHANGE).
+The motion is a rotation, shift and tilt with no zoom unless a clear change of
+scale calls for a full homography: the two shots light the relief
+differently, and a free homography turns that into a false zoom
+(MIN_SCALE_CHANGE).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy.optimize import least_squares
 
 from imaging.color import luminance
 
@@ -27,14 +29,19 @@ MIN_OVERLAP_CORRELATION = 0.08
 # The flash lights each bump from the highlight's side, the guide's light from
 # above or from a window, so block shifts between the shots carry a bias that
 # points towards or away from the highlight and grows with the distance from
-# it: a homography takes it for a zoom or a tilt (leather, 3 px hand-held
-# motion: 1.4-2.2 px of false distortion, where no correction at all leaves
-# 0.2-0.5 px). A shift of the whole guide is harmless (on a stationary surface
-# the matches all move with it) and a rotation cannot be mimicked by that
-# radial bias, so the motion is fitted as rigid (rotation + shift); a change
-# of scale or a tilt is taken only when its scale change passes this, beyond
-# what the bias makes (0.3-0.6 %).
+# it: a free homography takes it for a zoom (leather, 3 px hand-held motion:
+# 1.4-2.2 px of false distortion, where no correction at all leaves 0.2-0.5
+# px). A shift of the whole guide is harmless (on a stationary surface the
+# matches all move with it); a rotation or a tilt of the camera (one side of
+# the photo growing as the other shrinks) cannot be mimicked by that radial
+# bias. So the motion is fitted as rotation + shift + tilt, with a zoom fitted
+# alongside and left out; a change of scale is taken only when it passes
+# this, beyond what the bias makes (0.3-0.6 %).
 MIN_SCALE_CHANGE = 0.01
+# A tilt takes 2 more parameters and a nuisance zoom one more: with fewer
+# matched blocks than this (small photos) they would follow noise, so the
+# motion stays rigid; the feature start (ORB, biased by the relief) is rigid too.
+MIN_TILT_POINTS = 12
 
 
 @dataclass
@@ -74,16 +81,14 @@ def _scale_change(hom: np.ndarray) -> float:
     return abs(math.sqrt(abs(np.linalg.det(hom[:2, :2] / hom[2, 2]))) - 1)
 
 
-def _is_rigid(hom: np.ndarray) -> bool:
-    linear = hom[:2, :2] / hom[2, 2]
-    return bool(abs(hom[2, :2]).max() < 1e-12 and np.allclose(linear.T @ linear, np.eye(2), atol=1e-9))
-
-
-def _fit_motion(src: np.ndarray, dst: np.ndarray, threshold: float, projective: bool = False):
-    """Robust 3x3 motion mapping src (N,2) onto dst (N,2): rigid, or a full
-    homography when asked (`projective`: the motion it refines already
-    changes the scale) or when a clear change of scale calls for it
-    (MIN_SCALE_CHANGE). Returns (homography or None, inlier mask (N,) bool)."""
+def _fit_motion(src: np.ndarray, dst: np.ndarray, threshold: float, projective: bool = False,
+                tilt: bool = True):
+    """Robust 3x3 motion mapping src (N,2) onto dst (N,2): rotation + shift +
+    tilt (see MIN_SCALE_CHANGE), or a full homography when asked (`projective`:
+    the motion it refines already changes the scale) or when a clear change
+    of scale calls for it. The tilt is only fitted when asked (`tilt`) and from
+    at least MIN_TILT_POINTS inliers, else the motion is rigid (rotation +
+    shift). Returns (homography or None, inlier mask (N,) bool)."""
     src, dst = np.float64(src).reshape(-1, 2), np.float64(dst).reshape(-1, 2)
     similarity, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=threshold)
     if similarity is None or mask.sum() < 3:
@@ -94,15 +99,37 @@ def _fit_motion(src: np.ndarray, dst: np.ndarray, threshold: float, projective: 
         hom, hmask = cv2.findHomography(src, dst, cv2.RANSAC, threshold)
         if hom is not None:
             return hom, hmask.ravel() > 0
-    # Rigid: least-squares rotation and shift of the inliers (Kabsch).
-    a, b = src[inliers], dst[inliers]
-    ca, cb = a.mean(0), b.mean(0)
-    u, _, vt = np.linalg.svd((a - ca).T @ (b - cb))
-    rotation = (u @ np.diag([1.0, np.sign(np.linalg.det(u @ vt))]) @ vt).T
-    rigid = np.eye(3)
-    rigid[:2, :2] = rotation
-    rigid[:2, 2] = cb - rotation @ ca
-    return rigid, inliers
+    if not tilt or inliers.sum() < MIN_TILT_POINTS:
+        # Rigid: least-squares rotation and shift of the inliers (Kabsch).
+        a, b = src[inliers], dst[inliers]
+        ca, cb = a.mean(0), b.mean(0)
+        u, _, vt = np.linalg.svd((a - ca).T @ (b - cb))
+        rotation = (u @ np.diag([1.0, np.sign(np.linalg.det(u @ vt))]) @ vt).T
+        rigid = np.eye(3)
+        rigid[:2, :2] = rotation
+        rigid[:2, 2] = cb - rotation @ ca
+        return rigid, inliers
+    # Rotation, shift and tilt, with a zoom about the points' centre fitted alongside
+    # and then left out (the bias lives there), robust to outlying blocks.
+    centre = src[inliers].mean(0)
+    angle0 = math.atan2(similarity[1, 0], similarity[0, 0])
+    shift0 = similarity @ np.array([centre[0], centre[1], 1.0]) - centre
+
+    def motion(q, with_zoom):
+        angle, tx, ty, p1, p2, zoom = q
+        c, s_ = math.cos(angle), math.sin(angle)
+        z = math.exp(zoom) if with_zoom else 1.0
+        to_centre = np.array([[1, 0, -centre[0]], [0, 1, -centre[1]], [0, 0, 1.0]])
+        tilt = np.array([[z, 0, 0], [0, z, 0], [p1, p2, 1.0]])
+        back = np.array([[c, -s_, centre[0] + tx], [s_, c, centre[1] + ty], [0, 0, 1.0]])
+        return back @ tilt @ to_centre
+
+    def residual(q):
+        return (cv2.perspectiveTransform(src[None], motion(q, True))[0] - dst).ravel()
+
+    fit = least_squares(residual, [angle0, shift0[0], shift0[1], 0.0, 0.0, math.log(scale)],
+                        x_scale=[1e-3, 1, 1, 1e-5, 1e-5, 1e-3], loss="soft_l1", f_scale=threshold)
+    return motion(fit.x, False), inliers
 
 
 def _feature_homography(flash_c: np.ndarray, guide_c: np.ndarray):
@@ -119,7 +146,7 @@ def _feature_homography(flash_c: np.ndarray, guide_c: np.ndarray):
         return None, np.array([])
     src = np.float32([kf[m.queryIdx].pt for m in good])
     dst = np.float32([kg[m.trainIdx].pt for m in good])
-    hom, inl = _fit_motion(src, dst, 3.0)
+    hom, inl = _fit_motion(src, dst, 3.0, tilt=False)
     if hom is None or inl.sum() < 12:
         return None, np.array([])
     return hom, np.stack([src[inl], dst[inl]], axis=1)
@@ -172,7 +199,7 @@ def align_guide(flash_gray: np.ndarray, guide_gray: np.ndarray) -> Alignment:
     phase correlation; the one whose warped guide correlates best wins.
     Shading differs between the shots (the flash shows bumps lit from the
     highlight's side), which biases the block shifts radially about the
-    highlight: the motion is fitted as rigid unless its change of scale
+    highlight: the motion is fitted without zoom unless its change of scale
     passes MIN_SCALE_CHANGE (see there), and a motion under 2 px at the
     corners is treated as none.
     Raises CaptureInputError when the photos do not overlap.
@@ -190,11 +217,13 @@ def align_guide(flash_gray: np.ndarray, guide_gray: np.ndarray) -> Alignment:
         hom = start
         for _ in range(2):
             hom, resid = _block_phase_refine(flash_c, guide_c, hom)
-        if _scale_change(hom) <= MIN_SCALE_CHANGE and not _is_rigid(hom):
+        if _scale_change(hom) <= MIN_SCALE_CHANGE:
             # A start's false zoom (ORB on relief) that the refinement took back under the
-            # threshold: only its rigid part is kept, refined once more. A distorted
-            # candidate would otherwise win on correlation by fitting the shading bias.
-            points = np.float64([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1], [w / 2, h / 2]])
+            # threshold only in part: the zoom is left out of the motion, which is refined
+            # once more. A zoomed candidate would otherwise win on correlation by fitting
+            # the shading bias.
+            ys, xs = np.mgrid[0:h - 1:5j, 0:w - 1:5j]
+            points = np.stack([xs.ravel(), ys.ravel()], -1)
             hom, _ = _fit_motion(points, cv2.perspectiveTransform(points[None], hom)[0], 100.0)
             hom, resid = _block_phase_refine(flash_c, guide_c, hom)
         corr = _ncc(flash_c, warp_guide(guide_c, hom, (h, w)), margin)

@@ -316,9 +316,12 @@ def uneven_light(height: int, width: int, strength: float, rng: np.random.Genera
     return (light / light.mean()).astype(np.float32)
 
 
-def misalignment_homography(width: int, height: int, pixels: float, rng) -> np.ndarray:
-    """A small hand-held motion: shift, rotation and scale moving points by ~`pixels`."""
-    if pixels <= 0:
+def misalignment_homography(width: int, height: int, pixels: float, rng, tilt_deg: float = 0.0,
+                            fov_deg: float = 65.0) -> np.ndarray:
+    """A small hand-held motion: shift, rotation and scale moving points by ~`pixels`,
+    and the camera tilted by `tilt_deg` about a random axis in the plane of the photo
+    (a perspective change: one side of the photo grows as the other shrinks)."""
+    if pixels <= 0 and tilt_deg <= 0:
         return np.eye(3)
     ang = rng.uniform(-1, 1) * pixels / max(width, height)
     s = 1 + rng.uniform(-1, 1) * 0.5 * pixels / max(width, height)
@@ -327,7 +330,13 @@ def misalignment_homography(width: int, height: int, pixels: float, rng) -> np.n
     rot = np.array([[s * math.cos(ang), -s * math.sin(ang), 0], [s * math.sin(ang), s * math.cos(ang), 0], [0, 0, 1]])
     to_c = np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1]])
     back = np.array([[1, 0, cx + tx], [0, 1, cy + ty], [0, 0, 1]])
-    return back @ rot @ to_c
+    motion = back @ rot @ to_c
+    if tilt_deg > 0:
+        axis = rng.uniform(0, 2 * math.pi)
+        slope = math.tan(math.radians(tilt_deg)) / camera_distance(width, fov_deg)
+        tilt = np.array([[1, 0, 0], [0, 1, 0], [slope * math.cos(axis), slope * math.sin(axis), 1]])
+        motion = motion @ np.linalg.inv(to_c) @ tilt @ to_c
+    return motion
 
 
 def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, period: int = 128,
@@ -335,7 +344,8 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
                  jpeg_quality: int | None = None, misalignment_px: float = 0.0,
                  quantise: bool = True, seed: int = 0, centre=None,
                  rotation_deg: float = 0.0, deformation_px: float = 0.0,
-                 guide_gradient: float = 0.0, guide_window: float = 0.0) -> SyntheticCapture:
+                 guide_gradient: float = 0.0, guide_window: float = 0.0,
+                 misalignment_tilt_deg: float = 0.0) -> SyntheticCapture:
     """One synthetic two-shot capture of a material kind.
 
     kind: one of PERIODIC_KINDS or STOCHASTIC_KINDS. The guide is moved by a
@@ -343,6 +353,7 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     guide_gradient: the guide's light changes across the photo (uneven_light);
     guide_window: the guide is also lit from one side, in a random direction,
     with this strength (shading.render_guide), so its relief shows.
+    misalignment_tilt_deg: the camera also tilted between the shots.
     """
     rng = np.random.default_rng(seed + 1000)
     if kind in PERIODIC_KINDS:
@@ -363,8 +374,8 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     flash_lin, guide_lin, centre = render_photos(truth, fov_deg=fov_deg, centre=centre, window=window)
     if guide_gradient > 0:
         guide_lin = guide_lin * uneven_light(height, width, guide_gradient, np.random.default_rng(seed + 3000))[..., None]
-    homography = misalignment_homography(width, height, misalignment_px, rng)
-    if misalignment_px > 0:
+    homography = misalignment_homography(width, height, misalignment_px, rng, misalignment_tilt_deg, fov_deg)
+    if misalignment_px > 0 or misalignment_tilt_deg > 0:
         # guide(H x) = scene(x) => warp the scene-aligned guide by H.
         guide_lin = cv2.warpPerspective(guide_lin, homography, (width, height),
                                         flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)

@@ -29,15 +29,16 @@ def _errors(estimate, truth):
     return float(np.linalg.norm(d, axis=1).mean()), float(np.linalg.norm(d - d.mean(0), axis=1).mean())
 
 
-def _moved(kind, scale, degrees, shift=(4.0, -3.0), seed=1):
-    """A capture whose guide was taken after turning/zooming the camera about the photo centre.
-    Returns (flash grey, guide grey, the true flash -> guide homography)."""
+def _moved(kind, scale, degrees, shift=(4.0, -3.0), seed=1, tilt=0.0):
+    """A capture whose guide was taken after turning/zooming/tilting the camera about the
+    photo centre (tilt: perspective per px). Returns (flash grey, guide grey, the true
+    flash -> guide homography)."""
     cap = make_capture(kind, width=W, height=H, period=64, seed=seed, **HARD)
     a = math.radians(degrees)
     cx, cy = W / 2, H / 2
     motion = (np.array([[1, 0, cx + shift[0]], [0, 1, cy + shift[1]], [0, 0, 1]])
               @ np.array([[scale * math.cos(a), -scale * math.sin(a), 0], [scale * math.sin(a), scale * math.cos(a), 0],
-                          [0, 0, 1]])
+                          [tilt, 0.3 * tilt, 1]])
               @ np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1]]))
     guide = cv2.warpPerspective(cap.guide, motion, (W, H), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
                                 borderMode=cv2.BORDER_REFLECT)
@@ -55,6 +56,15 @@ def test_a_clear_zoom_is_followed():
     flash, guide, truth = _moved("weave", 1.02, 0.3)
     error, _ = _errors(align_guide(flash, guide).homography, truth)
     assert error < 1.0, error  # doing nothing: ~6 px; a rigid fit only: ~2 px at the borders
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_tilted_camera_is_followed(seed):
+    # ~1 deg of tilt: one side of the photo 1 % larger, the other 1 % smaller. (On
+    # leather the tilt is not always found: see docs/capture.md, limits.)
+    flash, guide, truth = _moved("weave", 1.0, 0.0, tilt=2.6e-5, seed=seed)
+    _, distortion = _errors(align_guide(flash, guide).homography, truth)
+    assert distortion < 0.85, distortion  # doing nothing or a rigid motion: 0.99 px
 
 
 def test_relief_lit_differently_does_not_pose_as_distortion():
