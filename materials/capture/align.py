@@ -120,9 +120,9 @@ def _fit_motion(src: np.ndarray, dst: np.ndarray, threshold: float, projective: 
         c, s_ = math.cos(angle), math.sin(angle)
         z = math.exp(zoom) if with_zoom else 1.0
         to_centre = np.array([[1, 0, -centre[0]], [0, 1, -centre[1]], [0, 0, 1.0]])
-        tilt = np.array([[z, 0, 0], [0, z, 0], [p1, p2, 1.0]])
+        perspective = np.array([[z, 0, 0], [0, z, 0], [p1, p2, 1.0]])
         back = np.array([[c, -s_, centre[0] + tx], [s_, c, centre[1] + ty], [0, 0, 1.0]])
-        return back @ tilt @ to_centre
+        return back @ perspective @ to_centre
 
     def residual(q):
         return (cv2.perspectiveTransform(src[None], motion(q, True))[0] - dst).ravel()

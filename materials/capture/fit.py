@@ -95,6 +95,12 @@ def roughness_logit(roughness: torch.Tensor) -> torch.Tensor:
     return torch.log(r / (1 - r))
 
 
+def anisotropy_from_q(aniso: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N,2) unconstrained q ~ a (cos 2phi, sin 2phi) -> (strength (N,1) in [0, 0.9), angle (N,1))."""
+    q_len = torch.sqrt((aniso**2).sum(1, keepdim=True) + 1e-8)
+    return 0.9 * torch.tanh(q_len), 0.5 * torch.atan2(aniso[:, 1:2], aniso[:, 0:1])
+
+
 def normal_from_slopes(slopes: torch.Tensor) -> torch.Tensor:
     """(P,2) slopes -> (P,3) unit normals (sx, sy, 1), the tile's mean slope removed first
     (see PixelParameters)."""
@@ -130,14 +136,14 @@ class PixelParameters(torch.nn.Module):
 
     def maps(self) -> dict:
         """Dict for `shading`: vectors (P,3), scalars (P,1)."""
-        q_len = torch.sqrt((self.aniso**2).sum(1, keepdim=True) + 1e-8)
+        anisotropy, angle = anisotropy_from_q(self.aniso)
         return {
             "albedo": torch.nn.functional.softplus(self.albedo),
             "specular": torch.nn.functional.softplus(self.specular),
             "normal": normal_from_slopes(self.slopes),
             "roughness": shading.MIN_ROUGHNESS + (1 - shading.MIN_ROUGHNESS) * torch.sigmoid(self.roughness),
-            "anisotropy": 0.9 * torch.tanh(q_len),
-            "angle": 0.5 * torch.atan2(self.aniso[:, 1:2], self.aniso[:, 0:1]),
+            "anisotropy": anisotropy,
+            "angle": angle,
         }
 
 
@@ -310,22 +316,21 @@ def reseed_cluster_lobes(params: ClusterParameters, obs: Observations, geometry)
                     / torch.zeros(k, device=err.device).index_add_(0, labels, weight).clamp_min(1e-12))
 
         best = cluster_error(maps)
-        spec0, rough_logit, aniso = params.specular.clone(), params.roughness.clone(), params.aniso.clone()
+        spec0, aniso = params.specular.clone(), params.aniso.clone()
         for isotropic in (False, True):
             aniso_k = torch.full_like(aniso, 1e-3) if isotropic else aniso
-            q_len = torch.sqrt((aniso_k**2).sum(1, keepdim=True) + 1e-8)
+            strength, angle = anisotropy_from_q(aniso_k)
             for factor in SPECULAR_FACTORS:
                 for r in ROUGHNESS_CANDIDATES:
                     candidate = dict(maps, specular=maps["specular"] * factor,
                                      roughness=torch.full_like(maps["roughness"], r),
-                                     anisotropy=(0.9 * torch.tanh(q_len))[labels],
-                                     angle=(0.5 * torch.atan2(aniso_k[:, 1:2], aniso_k[:, 0:1]))[labels])
+                                     anisotropy=strength[labels], angle=angle[labels])
                     score = cluster_error(candidate)
                     better = score < best * 0.98
                     if better.any():
                         best = torch.where(better, score, best)
                         params.specular[better] = inverse_softplus(torch.nn.functional.softplus(spec0[better]) * factor)
-                        params.roughness[better] = roughness_logit(torch.full_like(rough_logit[better], r))
+                        params.roughness[better] = roughness_logit(torch.full_like(params.roughness[better], r))
                         params.aniso[better] = aniso_k[better]
 
 
