@@ -42,6 +42,8 @@ CONDITIONS = {
     "window": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, guide_window=0.5),
     # "hard" with the camera also tilted by 1 degree between the shots (a perspective change)
     "tilted": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, misalignment_tilt_deg=1.0),
+    # "hard" with the camera also 2 mm closer at 30 cm for the guide (a 0.7 % zoom)
+    "zoomed": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, misalignment_zoom=0.007),
 }
 
 

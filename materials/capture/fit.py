@@ -79,7 +79,7 @@ class FitSettings:
     matches_per_step: int = 24  # random subset of the K matches per step (speed)
     learning_rate: float = 0.04
     seed: int = 0
-    half_steps: int = 40  # steps of each split-half normal fit (split_half_slopes)
+    half_steps: int = 40  # steps of each split-half normal fit (split_half_slopes); 0: no normal filter
     clusters: int = 6  # appearance clusters sharing a lobe before the per-pixel stage (clusters.py)
     cluster_steps: int = 60
 
@@ -573,16 +573,19 @@ def fit_svbrdf(obs: Observations, centre, distance: float, settings: FitSettings
     # filtered out per frequency ring (reliability.py) with weights held out between the
     # halves; the agreed detail then gets the gain that the master tile's own
     # observations ask for (master_gain).
-    half_a, half_b = split_half_slopes(per_pixel, coarse, fine, obs, geometry, settings, gen, progress=progress,
-                                       span=(at(0.8), at(0.95)))
-    ring_weights = held_out_ring_weights(fine, half_a, half_b, obs, geometry, gen, progress=progress,
-                                         span=(at(0.95), at(1.0)))
-    with torch.no_grad():
-        full = fine.centred_slopes()
-        filtered, trusted, ring_table = filter_by_halves(full, half_a, half_b, obs.shape, obs.wrap, ring_weights)
-        fine.slopes.copy_(filtered)
-        gain = master_gain(fine, trusted, obs, geometry)
-        fine.slopes.add_((gain - 1) * trusted)
+    # half_steps 0 leaves the normals unfiltered (a quick fit that only scores the observations).
+    ring_table, gain = [], 1.0
+    if settings.half_steps > 0:
+        half_a, half_b = split_half_slopes(per_pixel, coarse, fine, obs, geometry, settings, gen, progress=progress,
+                                           span=(at(0.8), at(0.95)))
+        ring_weights = held_out_ring_weights(fine, half_a, half_b, obs, geometry, gen, progress=progress,
+                                             span=(at(0.95), at(1.0)))
+        with torch.no_grad():
+            full = fine.centred_slopes()
+            filtered, trusted, ring_table = filter_by_halves(full, half_a, half_b, obs.shape, obs.wrap, ring_weights)
+            fine.slopes.copy_(filtered)
+            gain = master_gain(fine, trusted, obs, geometry)
+            fine.slopes.add_((gain - 1) * trusted)
     t4 = time.perf_counter()
     with torch.no_grad():
         maps = fine.maps()

@@ -31,6 +31,8 @@ from .observations import CLIP_LEVEL_SRGB, gather, sample
 from .renders import new_light_renders, psnr_srgb, rerender_flash
 from .shading import camera_distance
 from .stationarity import MAX_DETAIL_SPREAD, detail_spread
+from .zoom import MIN_CORRECTION as MIN_ZOOM_CORRECTION
+from .zoom import refine_zoom, zoom_matrix
 from .tileable import make_tileable
 
 Progress = Callable[[float, str], None]
@@ -48,6 +50,8 @@ MAX_CLIPPED_FRACTION = 0.2
 MIN_HIGHLIGHT_CONTRAST = 1.15
 MIN_SIDE_PX = 64
 MAX_INPUT_PIXELS = 80_000_000  # decoding guard; the work happens at ~1 MP anyway
+# Smaller photos skip the scale check (zoom.py): a 1 % zoom moves no match by more than ~2 px there.
+MIN_ZOOM_SEARCH_PX = 400
 
 
 @dataclass
@@ -194,58 +198,34 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
 
     report_progress(0.05, "aligning photos")
     alignment = align_guide(_luminance(flash), _luminance(guide))
-    guide = warp_guide(guide, alignment.homography, (h, w))
-    guide, guide_light = even_illumination(guide)
     stage("align_s")
-
-    report_progress(0.12, "finding the highlight")
-    centre, contrast = find_highlight(flash, guide)
-    if contrast < MIN_HIGHLIGHT_CONTRAST:
-        raise CaptureInputError("the flash photo shows no visible flash highlight; take it with the "
-                                "flash on, from straight above the surface")
-    distance = camera_distance(w, fov_deg)
-    stage("highlight_s")
-
-    report_progress(0.15, "finding repeats")
-    guide_luminance = _luminance(guide)
-    guide_contrast = local_contrast(guide_luminance)
-    lattice = None if surface == "stochastic" else find_lattice(guide_contrast)
-    if surface == "periodic" and lattice is None:
-        raise CaptureInputError("no repeating pattern was found in the guide photo; the surface is not periodic")
-    if lattice is not None:
-        lattice = rectangular_cell(lattice)
-        size = periodic.tile_size(lattice)
-        if size[0] * 2 > h or size[1] * 2 > w:
-            raise CaptureInputError("the photos are too small for at least 2x2 repeats of the pattern; "
-                                    "capture a larger area")
-        spread = _require_stationary(guide_luminance, max(size))
-        # Any origin gives the same periodic tile; a whole-pixel one samples the photo
-        # without interpolation wherever the lattice steps are whole pixels too.
-        origin = _inside(np.round(np.asarray(centre) - 0.5 * (lattice.v1 + lattice.v2)), lattice, (h, w))
-        grid = periodic.tile_positions(origin, lattice, size)
-        on_lattice = periodic.lattice_translates(grid, lattice, (h, w))
-        translates, ncc = periodic.refine_translates(guide_contrast, grid, on_lattice)
-        positions = periodic.refine_deformation(guide_contrast, grid, translates, periodic.tile_basis(lattice, size))
-        master = grid.reshape(-1, 2)
-        kind = "periodic"
-    else:
-        side = tile_size or max(32, int(round(w / 6)))
-        if side * 2 > min(h, w):
-            raise CaptureInputError("the photos are too small for at least 2x2 repeats of the tile; "
-                                    "capture a larger area or use a smaller tile size")
-        size = (side, side)
-        spread = _require_stationary(guide_luminance, side)
-        origin = stochastic.master_origin(centre, side, (h, w), flash_clip)
-        grid = periodic.tile_positions(origin, _axis_lattice(side), size)
-        positions = stochastic.match_positions(guide, origin, side, progress=report_progress, span=(0.15, 0.35))
-        master = grid.reshape(-1, 2)
-        kind = "stochastic"
-    inside = ((positions[..., 0] >= 0) & (positions[..., 0] <= w - 1)
-              & (positions[..., 1] >= 0) & (positions[..., 1] <= h - 1))
-    matches_per_pixel = inside.sum(1)
-    if np.median(matches_per_pixel) < MIN_MATCHES:
-        raise CaptureInputError("too few matches for the master tile; capture a larger area")
+    photo_guide = guide
+    repeats = _find_repeats(flash, photo_guide, flash_clip, alignment.homography, surface, tile_size, report_progress)
     stage("matching_s")
+    zoom, zoom_scores = 0.0, []
+    if min(h, w) >= MIN_ZOOM_SEARCH_PX:
+        report_progress(0.33, "checking the photos' scale")
+        zoom, zoom_scores = refine_zoom(flash, repeats.guide, flash_clip.astype(np.float32), repeats.positions,
+                                        repeats.master, repeats.size, repeats.centre,
+                                        camera_distance(w, fov_deg), device=device)
+        if abs(zoom) >= MIN_ZOOM_CORRECTION:
+            # The camera moved closer or further between the shots: match again in the
+            # guide rescaled to the flash photo (progress stays where it is meanwhile).
+            rescaled = alignment.homography @ zoom_matrix(zoom, (h, w))
+            try:
+                repeats = _find_repeats(flash, photo_guide, flash_clip, rescaled, surface, tile_size,
+                                        lambda fraction, text: report_progress(0.34, text))
+                alignment.homography = rescaled
+            except CaptureInputError:
+                zoom = 0.0  # the first alignment's repeats stand
+        else:
+            zoom = 0.0
+    stage("zoom_s")
+    guide, guide_light, guide_luminance = repeats.guide, repeats.guide_light, repeats.guide_luminance
+    centre, lattice, size, spread = repeats.centre, repeats.lattice, repeats.size, repeats.spread
+    origin, grid, on_lattice, positions = repeats.origin, repeats.grid, repeats.on_lattice, repeats.positions
+    master, kind, matches_per_pixel = repeats.master, repeats.kind, repeats.matches_per_pixel
+    distance = camera_distance(w, fov_deg)
 
     report_progress(0.35, "gathering observations")
     obs = gather(flash, guide, flash_clip.astype(np.float32), positions, master, centre, distance,
@@ -329,7 +309,10 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         "texture_spread": None if spread is None else round(spread, 3),
         "alignment": {"homography": np.round(alignment.homography, 6).tolist(),
                       "error_px": None if math.isnan(alignment.error_px) else round(alignment.error_px, 3),
-                      "correlation": round(alignment.correlation, 3)},
+                      "correlation": round(alignment.correlation, 3),
+                      # The guide's scale corrected against the flash observations (zoom.py):
+                      # the zoom taken, and each zoom tried with its quick-fit residual.
+                      "zoom": round(zoom, 5), "zoom_scores": [[z, s] for z, s in zoom_scores]},
         "clipped_fraction": round(clipped_fraction, 5),
         # The guide's ambient light that was divided out (1 = even; 0.8..1.2 = +-20 %).
         "guide_light": {"min": round(float(guide_light.min()), 3), "max": round(float(guide_light.max()), 3)},
@@ -348,6 +331,81 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     report_progress(1.0, "done")
     return CaptureResult(maps=maps, encoded=encode_maps(maps), renders=renders, report=report,
                          fitted_maps=fitted_maps)
+
+
+@dataclass
+class _Repeats:
+    """Where the master tile repeats, for one alignment of the guide (see _find_repeats)."""
+
+    guide: np.ndarray  # (H,W,3) linear, aligned to the flash photo and evenly lit
+    guide_light: np.ndarray
+    guide_luminance: np.ndarray
+    centre: tuple
+    lattice: Lattice | None
+    size: tuple
+    spread: float | None
+    origin: np.ndarray
+    grid: np.ndarray
+    on_lattice: np.ndarray | None
+    positions: np.ndarray  # (P,K,2) flash-photo positions of each master pixel's matches
+    master: np.ndarray  # (P,2)
+    kind: str
+    matches_per_pixel: np.ndarray
+
+
+def _find_repeats(flash, photo_guide, flash_clip, homography, surface, tile_size, report_progress) -> _Repeats:
+    """Warp the guide onto the flash photo, find the highlight and the master tile's repeats.
+    Raises CaptureInputError for photos this cannot work with."""
+    h, w = flash.shape[:2]
+    guide = warp_guide(photo_guide, homography, (h, w))
+    guide, guide_light = even_illumination(guide)
+
+    report_progress(0.12, "finding the highlight")
+    centre, contrast = find_highlight(flash, guide)
+    if contrast < MIN_HIGHLIGHT_CONTRAST:
+        raise CaptureInputError("the flash photo shows no visible flash highlight; take it with the "
+                                "flash on, from straight above the surface")
+
+    report_progress(0.15, "finding repeats")
+    guide_luminance = _luminance(guide)
+    guide_contrast = local_contrast(guide_luminance)
+    lattice = None if surface == "stochastic" else find_lattice(guide_contrast)
+    if surface == "periodic" and lattice is None:
+        raise CaptureInputError("no repeating pattern was found in the guide photo; the surface is not periodic")
+    on_lattice = None
+    if lattice is not None:
+        lattice = rectangular_cell(lattice)
+        size = periodic.tile_size(lattice)
+        if size[0] * 2 > h or size[1] * 2 > w:
+            raise CaptureInputError("the photos are too small for at least 2x2 repeats of the pattern; "
+                                    "capture a larger area")
+        spread = _require_stationary(guide_luminance, max(size))
+        # Any origin gives the same periodic tile; a whole-pixel one samples the photo
+        # without interpolation wherever the lattice steps are whole pixels too.
+        origin = _inside(np.round(np.asarray(centre) - 0.5 * (lattice.v1 + lattice.v2)), lattice, (h, w))
+        grid = periodic.tile_positions(origin, lattice, size)
+        on_lattice = periodic.lattice_translates(grid, lattice, (h, w))
+        translates, ncc = periodic.refine_translates(guide_contrast, grid, on_lattice)
+        positions = periodic.refine_deformation(guide_contrast, grid, translates, periodic.tile_basis(lattice, size))
+        kind = "periodic"
+    else:
+        side = tile_size or max(32, int(round(w / 6)))
+        if side * 2 > min(h, w):
+            raise CaptureInputError("the photos are too small for at least 2x2 repeats of the tile; "
+                                    "capture a larger area or use a smaller tile size")
+        size = (side, side)
+        spread = _require_stationary(guide_luminance, side)
+        origin = stochastic.master_origin(centre, side, (h, w), flash_clip)
+        grid = periodic.tile_positions(origin, _axis_lattice(side), size)
+        positions = stochastic.match_positions(guide, origin, side, progress=report_progress, span=(0.15, 0.33))
+        kind = "stochastic"
+    inside = ((positions[..., 0] >= 0) & (positions[..., 0] <= w - 1)
+              & (positions[..., 1] >= 0) & (positions[..., 1] <= h - 1))
+    matches_per_pixel = inside.sum(1)
+    if np.median(matches_per_pixel) < MIN_MATCHES:
+        raise CaptureInputError("too few matches for the master tile; capture a larger area")
+    return _Repeats(guide, guide_light, guide_luminance, centre, lattice, size, spread, origin, grid, on_lattice,
+                    positions, grid.reshape(-1, 2), kind, matches_per_pixel)
 
 
 def _require_stationary(guide_luminance: np.ndarray, block: int) -> float | None:

@@ -317,14 +317,15 @@ def uneven_light(height: int, width: int, strength: float, rng: np.random.Genera
 
 
 def misalignment_homography(width: int, height: int, pixels: float, rng, tilt_deg: float = 0.0,
-                            fov_deg: float = 65.0) -> np.ndarray:
+                            fov_deg: float = 65.0, zoom: float = 0.0) -> np.ndarray:
     """A small hand-held motion: shift, rotation and scale moving points by ~`pixels`,
-    and the camera tilted by `tilt_deg` about a random axis in the plane of the photo
-    (a perspective change: one side of the photo grows as the other shrinks)."""
-    if pixels <= 0 and tilt_deg <= 0:
+    the camera tilted by `tilt_deg` about a random axis in the plane of the photo
+    (a perspective change: one side of the photo grows as the other shrinks), and
+    the guide magnified by 1 + `zoom` about the centre (the camera moved closer)."""
+    if pixels <= 0 and tilt_deg <= 0 and zoom == 0:
         return np.eye(3)
     ang = rng.uniform(-1, 1) * pixels / max(width, height)
-    s = 1 + rng.uniform(-1, 1) * 0.5 * pixels / max(width, height)
+    s = (1 + zoom) * (1 + rng.uniform(-1, 1) * 0.5 * pixels / max(width, height))
     tx, ty = rng.uniform(-pixels, pixels, 2)
     cx, cy = width / 2, height / 2
     rot = np.array([[s * math.cos(ang), -s * math.sin(ang), 0], [s * math.sin(ang), s * math.cos(ang), 0], [0, 0, 1]])
@@ -345,7 +346,7 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
                  quantise: bool = True, seed: int = 0, centre=None,
                  rotation_deg: float = 0.0, deformation_px: float = 0.0,
                  guide_gradient: float = 0.0, guide_window: float = 0.0,
-                 misalignment_tilt_deg: float = 0.0) -> SyntheticCapture:
+                 misalignment_tilt_deg: float = 0.0, misalignment_zoom: float = 0.0) -> SyntheticCapture:
     """One synthetic two-shot capture of a material kind.
 
     kind: one of PERIODIC_KINDS or STOCHASTIC_KINDS. The guide is moved by a
@@ -354,6 +355,8 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     guide_window: the guide is also lit from one side, in a random direction,
     with this strength (shading.render_guide), so its relief shows.
     misalignment_tilt_deg: the camera also tilted between the shots.
+    misalignment_zoom: the guide also magnified by this fraction (0.007: the
+    camera 2 mm closer at 30 cm).
     """
     rng = np.random.default_rng(seed + 1000)
     if kind in PERIODIC_KINDS:
@@ -374,8 +377,9 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     flash_lin, guide_lin, centre = render_photos(truth, fov_deg=fov_deg, centre=centre, window=window)
     if guide_gradient > 0:
         guide_lin = guide_lin * uneven_light(height, width, guide_gradient, np.random.default_rng(seed + 3000))[..., None]
-    homography = misalignment_homography(width, height, misalignment_px, rng, misalignment_tilt_deg, fov_deg)
-    if misalignment_px > 0 or misalignment_tilt_deg > 0:
+    homography = misalignment_homography(width, height, misalignment_px, rng, misalignment_tilt_deg, fov_deg,
+                                         misalignment_zoom)
+    if misalignment_px > 0 or misalignment_tilt_deg > 0 or misalignment_zoom != 0:
         # guide(H x) = scene(x) => warp the scene-aligned guide by H.
         guide_lin = cv2.warpPerspective(guide_lin, homography, (width, height),
                                         flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
