@@ -207,7 +207,8 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         report_progress(0.33, "checking the photos' scale")
         zoom, zoom_scores = refine_zoom(flash, repeats.guide, flash_clip.astype(np.float32), repeats.positions,
                                         repeats.master, repeats.size, repeats.centre,
-                                        camera_distance(w, fov_deg), device=device)
+                                        camera_distance(w, fov_deg), device=device,
+                                        progress=lambda: report_progress(0.33, "checking the photos' scale"))
         if abs(zoom) >= MIN_ZOOM_CORRECTION:
             # The camera moved closer or further between the shots: match again in the
             # guide rescaled to the flash photo (progress stays where it is meanwhile).

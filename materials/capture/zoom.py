@@ -87,12 +87,13 @@ def zoom_score(flash, guide, clipped, positions, master, centre, distance: float
 
 
 def refine_zoom(flash, guide, clipped, positions, master, tile_shape, centre, distance: float,
-                device=None, block: int = BLOCK) -> tuple[float, list]:
+                device=None, block: int = BLOCK, progress=None) -> tuple[float, list]:
     """The zoom of the guide (relative to its current alignment) that the flash
     observations agree with best.
 
     flash, guide: (H,W,3) float32 linear, the guide aligned; clipped (H,W,3);
     positions (P,K,2), master (P,2) over the tile's (h, w) `tile_shape`.
+    progress(): called before each candidate's fit (what it raises propagates: cancellation).
     Returns (zoom, [(candidate, score), ...] in the order tried).
     """
     idx, block_shape = _block(guide, master, tile_shape, block)
@@ -102,6 +103,8 @@ def refine_zoom(flash, guide, clipped, positions, master, tile_shape, centre, di
     def score(z: float) -> float:
         z = round(z, 6)
         if z not in scores:
+            if progress is not None:
+                progress()
             scores[z] = zoom_score(flash, guide, clipped, pos, mas, centre, distance, z, block_shape, device)
         return scores[z]
 

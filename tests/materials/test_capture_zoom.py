@@ -65,3 +65,22 @@ def test_no_zoom_no_correction(one_thread):
     alignment = result.report["alignment"]
     assert alignment["zoom"] == 0.0, alignment["zoom_scores"]  # under MIN_CORRECTION: none taken
     assert len(alignment["zoom_scores"]) >= 3
+
+
+def test_the_scale_check_reports_each_candidate_and_can_be_cancelled(one_thread):
+    cap = make_capture("tiles", width=768, height=576, period=64, seed=2, **HARD)
+
+    class Cancelled(Exception):
+        pass
+
+    checks = []
+
+    def progress(fraction, stage):
+        if stage == "checking the photos' scale":
+            checks.append(fraction)
+            if len(checks) == 3:  # the announcement, then once before each candidate's fit
+                raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        capture_material(cap.flash, cap.guide, fov_deg=cap.fov_deg, quality="fast", progress=progress)
+    assert len(checks) == 3
