@@ -70,16 +70,17 @@ def _block(guide, master, shape, block: int):
     return (np.arange(r0, r0 + bh)[:, None] * w + np.arange(c0, c0 + bw)[None]).ravel(), (bh, bw)
 
 
-def zoom_score(flash, guide, clipped, positions, master, centre, distance: float, zoom: float,
+def zoom_score(flash, guide, clipped, positions, master, gain, centre, distance: float, zoom: float,
                block_shape, device=None) -> float:
     """RMS log-domain residual of a quick fit of the block's observations when the guide
     is magnified by 1 + zoom. positions (P,K,2) / master (P,2): the block's matches and
-    master pixels in the aligned guide's pixels; flash, guide, clipped as observations.gather."""
+    master pixels in the aligned guide's pixels; gain (P,K,1): their albedo gains, from the
+    guide where the matches were found (the same for every zoom); flash, guide, clipped
+    as observations.gather."""
     size = flash.shape[:2]
     obs = gather(flash, guide, clipped, _unzoom(positions, zoom, size), _unzoom(master, zoom, size),
                  centre, distance, block_shape, wrap=False)
-    # The gain compares the repeats' albedo in the guide, where the matches were found.
-    obs.gain = gather(flash, guide, clipped, positions, master, centre, distance, block_shape, wrap=False).gain
+    obs.gain = gain
     est = initial_albedo(obs, FlashGeometry(centre, distance)).flatten()
     obs.flash = obs.flash / max(float(torch.quantile(est, 0.99)) / 0.8, 1e-4)
     _, _, residual, _, _ = fit_svbrdf(obs, centre, distance, SCORING_SETTINGS, device=device)
@@ -98,6 +99,7 @@ def refine_zoom(flash, guide, clipped, positions, master, tile_shape, centre, di
     """
     idx, block_shape = _block(guide, master, tile_shape, block)
     pos, mas = positions[idx], master[idx]
+    gain = gather(flash, guide, clipped, pos, mas, centre, distance, block_shape, wrap=False).gain
     scores: dict = {}
 
     def score(z: float) -> float:
@@ -105,7 +107,7 @@ def refine_zoom(flash, guide, clipped, positions, master, tile_shape, centre, di
         if z not in scores:
             if progress is not None:
                 progress()
-            scores[z] = zoom_score(flash, guide, clipped, pos, mas, centre, distance, z, block_shape, device)
+            scores[z] = zoom_score(flash, guide, clipped, pos, mas, gain, centre, distance, z, block_shape, device)
         return scores[z]
 
     best = min((0.0, STEP, -STEP), key=score)
