@@ -202,12 +202,12 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     photo_guide = guide
     repeats = _find_repeats(flash, photo_guide, flash_clip, alignment.homography, surface, tile_size, report_progress)
     stage("matching_s")
+    distance = camera_distance(w, fov_deg)
     zoom, zoom_scores = 0.0, []
     if min(h, w) >= MIN_ZOOM_SEARCH_PX:
         report_progress(0.33, "checking the photos' scale")
         zoom, zoom_scores = refine_zoom(flash, repeats.guide, flash_clip.astype(np.float32), repeats.positions,
-                                        repeats.master, repeats.size, repeats.centre,
-                                        camera_distance(w, fov_deg), device=device,
+                                        repeats.master, repeats.size, repeats.centre, distance, device=device,
                                         progress=lambda: report_progress(0.33, "checking the photos' scale"))
         if abs(zoom) >= MIN_ZOOM_CORRECTION:
             # The camera moved closer or further between the shots: match again in the
@@ -226,7 +226,6 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     centre, lattice, size, spread = repeats.centre, repeats.lattice, repeats.size, repeats.spread
     origin, grid, on_lattice, positions = repeats.origin, repeats.grid, repeats.on_lattice, repeats.positions
     master, kind, matches_per_pixel = repeats.master, repeats.kind, repeats.matches_per_pixel
-    distance = camera_distance(w, fov_deg)
 
     report_progress(0.35, "gathering observations")
     obs = gather(flash, guide, flash_clip.astype(np.float32), positions, master, centre, distance,
@@ -349,9 +348,13 @@ class _Repeats:
     grid: np.ndarray
     on_lattice: np.ndarray | None
     positions: np.ndarray  # (P,K,2) flash-photo positions of each master pixel's matches
-    master: np.ndarray  # (P,2)
     kind: str
     matches_per_pixel: np.ndarray
+
+    @property
+    def master(self) -> np.ndarray:
+        """(P,2) the master pixels' own positions."""
+        return self.grid.reshape(-1, 2)
 
 
 def _find_repeats(flash, photo_guide, flash_clip, homography, surface, tile_size, report_progress) -> _Repeats:
@@ -406,7 +409,7 @@ def _find_repeats(flash, photo_guide, flash_clip, homography, surface, tile_size
     if np.median(matches_per_pixel) < MIN_MATCHES:
         raise CaptureInputError("too few matches for the master tile; capture a larger area")
     return _Repeats(guide, guide_light, guide_luminance, centre, lattice, size, spread, origin, grid, on_lattice,
-                    positions, grid.reshape(-1, 2), kind, matches_per_pixel)
+                    positions, kind, matches_per_pixel)
 
 
 def _require_stationary(guide_luminance: np.ndarray, block: int) -> float | None:
