@@ -1,7 +1,5 @@
 """The guide's scale checked against the flash observations (zoom.py)."""
 
-import math
-
 import cv2
 import numpy as np
 import pytest
@@ -10,18 +8,9 @@ import torch
 from materials.capture import capture_material
 from materials.capture.zoom import _unzoom, zoom_matrix
 from materials.capture.synthetic import make_capture
-from materials.capture.align import warp_guide
+from materials.capture.align import scale_at, warp_guide
 
 HARD = dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0)
-
-
-def _scale_at(homography, point):
-    """Local change of scale of a homography at a point (sqrt of its Jacobian's determinant)."""
-    eps = 1.0
-    x, y = point
-    at = np.float64([[[x, y], [x + eps, y], [x, y + eps]]])
-    p, px, py = cv2.perspectiveTransform(at, homography)[0]
-    return math.sqrt(abs(np.linalg.det(np.stack([px - p, py - p], axis=1) / eps)))
 
 
 def test_unzoom_follows_a_feature_into_the_rescaled_guide():
@@ -53,7 +42,7 @@ def test_a_small_zoom_between_the_shots_is_found(zoomed_weave):
     cap, result = zoomed_weave
     alignment = result.report["alignment"]
     # The zoom at the photo's centre (a tilt changes the scale across the photo).
-    remaining = _scale_at(np.linalg.inv(np.array(alignment["homography"])) @ cap.guide_homography, (384, 288)) - 1
+    remaining = scale_at(np.linalg.inv(np.array(alignment["homography"])) @ cap.guide_homography, (384, 288)) - 1
     before = remaining + alignment["zoom"]  # what the feature alignment left
     assert abs(before) > 0.004, before  # the alignment alone leaves the zoom out
     assert abs(remaining) < 0.0015, (remaining, alignment["zoom_scores"])
