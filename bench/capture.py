@@ -44,6 +44,8 @@ CONDITIONS = {
     "tilted": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, misalignment_tilt_deg=1.0),
     # "hard" with the camera also 2 mm closer at 30 cm for the guide (a 0.7 % zoom)
     "zoomed": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, misalignment_zoom=0.007),
+    # "hard" with the room light also in the flash photo (a fifth of its mean level)
+    "roomlit": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, flash_ambient=0.2),
 }
 
 

@@ -37,6 +37,10 @@ class Observations:
     weight: (P,K,1) >= 0 (0 = no observation); clipped: (P,K,3) bool, the
     sample was saturated, so the truth is at least `flash`.
     shape: (h, w) of the tile; wrap: the tile is periodic (priors wrap).
+    room: (P,K,3) linear RGB or None, the room light at the match as the
+    guide photo shows it, in the units of `flash`: a flash photo taken in a
+    lit room holds that light too, at a level the fit finds
+    (FlashGeometry.room_level).
     """
 
     flash: torch.Tensor
@@ -46,11 +50,21 @@ class Observations:
     clipped: torch.Tensor
     shape: tuple
     wrap: bool
+    room: torch.Tensor | None = None
+
+    def _apply(self, fn, shape=None) -> "Observations":
+        """fn applied to every per-observation tensor (room too, when present)."""
+        return Observations(*(fn(getattr(self, k)) for k in ("flash", "positions", "gain", "weight", "clipped")),
+                            shape or self.shape, self.wrap, None if self.room is None else fn(self.room))
 
     def to(self, device) -> "Observations":
-        return Observations(*(getattr(self, k).to(device) for k in
-                              ("flash", "positions", "gain", "weight", "clipped")),
-                            self.shape, self.wrap)
+        return self._apply(lambda t: t.to(device))
+
+    def expose(self, scale: float) -> None:
+        """Divide the photo's values (flash and room light) by the exposure `scale`."""
+        self.flash = self.flash / scale
+        if self.room is not None:
+            self.room = self.room / scale
 
     def coarse(self) -> "Observations":
         """Half-resolution observations: 2x2 tile pixels averaged (a block
@@ -68,7 +82,8 @@ class Observations:
         weight = pool(self.weight, lambda g: g.amin(-1)) * (spread <= 2.0)
         return Observations(pool(self.flash, lambda g: g.mean(-1)), pool(self.positions, lambda g: g.mean(-1)),
                             pool(self.gain, lambda g: g.mean(-1)), weight,
-                            pool(self.clipped.float(), lambda g: g.amax(-1)) > 0.5, (h2, w2), self.wrap)
+                            pool(self.clipped.float(), lambda g: g.amax(-1)) > 0.5, (h2, w2), self.wrap,
+                            None if self.room is None else pool(self.room, lambda g: g.mean(-1)))
 
 
 @dataclass
@@ -181,16 +196,26 @@ class SharedParameters(ClusterParameters):
 
 
 class FlashGeometry(torch.nn.Module):
-    """Highlight centre (x, y), refinable, and the fixed camera distance (px)."""
+    """Highlight centre (x, y), refinable, the fixed camera distance (px), and
+    the level of the room light in the flash photo (per channel, refinable)."""
 
     def __init__(self, centre, distance: float):
         super().__init__()
         self.centre0 = torch.tensor([float(centre[0]), float(centre[1])])
         self.shift = torch.nn.Parameter(torch.zeros(2))
         self.distance = float(distance)
+        self.room = torch.nn.Parameter(torch.full((3,), ROOM_START))
 
     def centre(self) -> torch.Tensor:
         return self.centre0.to(self.shift.device) + self.shift
+
+    def room_level(self) -> torch.Tensor:
+        """(3,) >= 0: how much of the guide's light (Observations.room) the flash photo also holds."""
+        return self.room.abs()
+
+    def ambient(self, room: torch.Tensor | None) -> torch.Tensor | float:
+        """The room light's share of the flash observations: (…,3), or 0 without `room`."""
+        return 0.0 if room is None else self.room_level() * room
 
     def directions(self, positions: torch.Tensor):
         """positions (...,2) -> (directions (...,3), falloff (...,1))."""
@@ -204,7 +229,8 @@ def initial_albedo(obs: Observations, geometry: FlashGeometry) -> torch.Tensor:
     with torch.no_grad():
         dirs, fall = geometry.directions(obs.positions)
         cos = dirs[..., 2:3].clamp_min(0.1)
-        est = obs.flash * math.pi / (obs.gain * cos * fall).clamp_min(1e-6)
+        flash = obs.flash - geometry.ambient(obs.room)
+        est = flash * math.pi / (obs.gain * cos * fall).clamp_min(1e-6)
         est = torch.where(obs.weight > 0, est, torch.full_like(est, float("nan")))
         return torch.nanquantile(est, 0.3, dim=1).nan_to_num(0.3)
 
@@ -213,15 +239,25 @@ def initial_albedo(obs: Observations, geometry: FlashGeometry) -> torch.Tensor:
 # linearly to a tenth over the shared stage, so it can travel tens of pixels
 # and still settle).
 CENTRE_LR = 1.5
+# The room light's level in the flash photo (a fraction of the photo's mean when
+# Observations.room is scaled to it, see observations.room_light) starts near none
+# and is fitted with the highlight centre in the shared stage and again in the
+# coarse per-pixel stage: the flash's light falls off away from the highlight, the
+# room's does not, which tells them apart.
+ROOM_START = 0.01
+ROOM_LR = 0.01
 # Specular of the metal start of the shared stage, in the fit's exposure units (the albedo
 # estimate's 99th percentile is 0.8 there, and for a metal that estimate is mostly specular tail).
 METAL_START_SPECULAR = 5.0
 
 
-def _run(params, geometry, obs, steps, settings, gen, progress, span, with_priors, fit_centre=False):
+def _run(params, geometry, obs, steps, settings, gen, progress, span, with_priors, fit_centre=False,
+         fit_room=False):
     groups = [{"params": list(params.parameters()), "lr": settings.learning_rate}]
     if fit_centre:
         groups.append({"params": [geometry.shift], "lr": CENTRE_LR})
+    if (fit_centre or fit_room) and obs.room is not None:
+        groups.append({"params": [geometry.room], "lr": ROOM_LR})
     opt = torch.optim.Adam(groups)
     decay = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1 - 0.9 * s / max(steps, 1)) if fit_centre else None
     k_all = obs.flash.shape[1]
@@ -337,8 +373,7 @@ def reseed_cluster_lobes(params: ClusterParameters, obs: Observations, geometry)
 def _half(obs: Observations, first: int) -> Observations:
     """Every second match from `first` on (1 or 2: the master's own observation, match 0, in neither half)."""
     idx = torch.arange(first, obs.flash.shape[1], 2, device=obs.flash.device)
-    return Observations(*(getattr(obs, n).index_select(1, idx) for n in ("flash", "positions", "gain", "weight",
-                                                                          "clipped")), obs.shape, obs.wrap)
+    return obs._apply(lambda t: t.index_select(1, idx))
 
 
 def _refit_slopes(params: PixelParameters, slopes: torch.Tensor, obs: Observations, geometry, steps: int,
@@ -503,7 +538,9 @@ def fit_svbrdf(obs: Observations, centre, distance: float, settings: FitSettings
     stage's albedo, which on a metal is mostly specular tail).
     Returns (maps dict of (P,...) CPU tensors, refined centre (x, y),
     residual = RMS log-domain error over all observations, timings dict,
-    normal filter: {"rings": [(cycles/px, split-half correlation, weight)], "detail_gain": g}).
+    details: {"rings": [(cycles/px, split-half correlation, weight)] of the normal
+    filter, "detail_gain": g, "room_level": [r, g, b] the room light found in the
+    flash photo, 0 without Observations.room}).
     progress(fraction, text) is called every few steps with fractions inside
     `span`; exceptions it raises (cancellation) propagate.
     """
@@ -554,7 +591,12 @@ def fit_svbrdf(obs: Observations, centre, distance: float, settings: FitSettings
         g = lobes.maps()
         per_pixel = PixelParameters(g["albedo"], g["specular"], g["roughness"],
                                     aniso=lobes.aniso.detach()[lobes.labels]).to(device)
-    _run(per_pixel, geometry, coarse, settings.coarse_steps, settings, gen, progress, (at(0.25), at(0.5)), True)
+    # The room light's level is refined here too: the shared lobe of stage 1 is too coarse
+    # a model to split the flash's fall-off from the room's even light (tiles in a lit
+    # room: 0.09 of the ~0.17 found there, 0.15 here).
+    _run(per_pixel, geometry, coarse, settings.coarse_steps, settings, gen, progress, (at(0.25), at(0.5)), True,
+         fit_room=True)
+    geometry.room.requires_grad_(False)
     t2 = time.perf_counter()
     # Stage 3: full resolution, warm-started from the upsampled coarse fit.
     with torch.no_grad():
@@ -593,4 +635,6 @@ def fit_svbrdf(obs: Observations, centre, distance: float, settings: FitSettings
         c = geometry.centre().cpu()
     return ({k: v.detach().cpu() for k, v in maps.items()}, (float(c[0]), float(c[1])), residual,
             {"fit_global_s": t1 - t0, "fit_coarse_s": t2 - t1, "fit_pixel_s": t3 - t2, "fit_halves_s": t4 - t3},
-            {"rings": [(round(f, 4), round(c, 3), round(w, 3)) for f, c, w in ring_table], "detail_gain": round(gain, 3)})
+            {"rings": [(round(f, 4), round(c, 3), round(w, 3)) for f, c, w in ring_table], "detail_gain": round(gain, 3),
+             "room_level": [round(float(v), 4) for v in (geometry.room_level() if obs.room is not None
+                                                          else torch.zeros(3))]})

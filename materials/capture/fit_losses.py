@@ -25,6 +25,8 @@ def observation_error(maps: dict, obs, geometry, idx: torch.Tensor | None, *, sq
     per_pixel = {k: v.unsqueeze(1) for k, v in maps.items()}  # (P,1,...) broadcast over K
     directions, falloff = geometry.directions(sel(obs.positions))
     pred = render_flash(per_pixel, directions, falloff, sel(obs.gain))
+    if obs.room is not None:
+        pred = pred + geometry.ambient(sel(obs.room))
     res = torch.log1p(LOG_K * pred.clamp_min(0)) - torch.log1p(LOG_K * sel(obs.flash))
     res = torch.where(sel(obs.clipped), res.clamp(max=0.0), res)
     w = sel(obs.weight)

@@ -36,14 +36,31 @@ def sample(image: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return out[:n].reshape(positions.shape[:-1] + (image.shape[2],))
 
 
+def room_light(guide: np.ndarray, light: np.ndarray, flash: np.ndarray) -> np.ndarray:
+    """The room light as the flash photo would hold it: (H,W,3) float32.
+
+    guide: (H,W,3) linear, aligned to the flash photo and evenly lit
+    (align.even_illumination); light: (H,W) the light divided out there. The
+    room lit the flash shot as it lit the guide (same place, moments apart), so
+    the flash photo holds some multiple of the guide as the camera saw it; that
+    multiple (FlashGeometry.room_level) is a fraction of the flash photo's mean
+    with this scaling, whatever the two exposures were.
+    """
+    room = guide * light[..., None]
+    scale = float(flash.mean()) / max(float(room.mean()), 1e-8)
+    return np.ascontiguousarray(room * scale, dtype=np.float32)
+
+
 def gather(flash: np.ndarray, guide: np.ndarray, clipped: np.ndarray, positions: np.ndarray,
-           master: np.ndarray, centre, distance: float, shape, wrap: bool) -> Observations:
+           master: np.ndarray, centre, distance: float, shape, wrap: bool,
+           room: np.ndarray | None = None) -> Observations:
     """Observations of P master pixels at K matches.
 
     flash, guide: (H,W,3) float32 linear (guide aligned to the flash);
     clipped: (H,W,3) float32 1 where the flash channel is saturated;
     positions: (P,K,2) x,y flash-photo positions of the matches; master: (P,2)
-    the master pixels' own positions (guide reference for the gain).
+    the master pixels' own positions (guide reference for the gain); room:
+    (H,W,3) the room light (room_light) or None (the flash alone lit the shot).
     """
     h, w = flash.shape[:2]
     inside = ((positions[..., 0] >= 0) & (positions[..., 0] <= w - 1)
@@ -61,6 +78,7 @@ def gather(flash: np.ndarray, guide: np.ndarray, clipped: np.ndarray, positions:
     tilt = torch.rad2deg(torch.acos(dirs[..., 2:3].clamp(-1, 1)))
     weight = (1 + HIGHLIGHT_BOOST * torch.exp(-(tilt / HIGHLIGHT_WIDTH_DEG) ** 2))
     weight = weight * torch.from_numpy(inside[..., None].astype(np.float32))
+    room_at = None if room is None else torch.from_numpy(sample(room, positions))
     return Observations(flash=torch.from_numpy(f), positions=pos,
                         gain=torch.from_numpy(gain[..., None].astype(np.float32)),
-                        weight=weight, clipped=torch.from_numpy(clip), shape=tuple(shape), wrap=wrap)
+                        weight=weight, clipped=torch.from_numpy(clip), shape=tuple(shape), wrap=wrap, room=room_at)

@@ -27,7 +27,7 @@ from .errors import CaptureInputError
 from .fit import FitSettings, FlashGeometry, fit_svbrdf, initial_albedo
 from imaging.lattice import Lattice, find_lattice, rectangular_cell
 from .maps import SvbrdfMaps, encode_maps, reframe
-from .observations import CLIP_LEVEL_SRGB, gather, sample
+from .observations import CLIP_LEVEL_SRGB, gather, room_light, sample
 from .renders import new_light_renders, psnr_srgb, rerender_flash
 from .shading import camera_distance
 from .stationarity import MAX_DETAIL_SPREAD, detail_spread
@@ -208,6 +208,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         report_progress(0.33, "checking the photos' scale")
         zoom, zoom_scores = refine_zoom(flash, repeats.guide, flash_clip.astype(np.float32), repeats.positions,
                                         repeats.master, repeats.size, repeats.centre, distance, device=device,
+                                        room=room_light(repeats.guide, repeats.guide_light, flash),
                                         progress=lambda: report_progress(0.33, "checking the photos' scale"))
         if abs(zoom) >= MIN_ZOOM_CORRECTION:
             # The camera moved closer or further between the shots: match again in the
@@ -228,14 +229,15 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     master, kind, matches_per_pixel = repeats.master, repeats.kind, repeats.matches_per_pixel
 
     report_progress(0.35, "gathering observations")
+    room = room_light(guide, guide_light, flash)
     obs = gather(flash, guide, flash_clip.astype(np.float32), positions, master, centre, distance,
-                 size, wrap=(kind == "periodic"))
+                 size, wrap=(kind == "periodic"), room=room)
     # Flash power is unknown: scale so the 99th percentile of the albedo
     # estimate is 0.8 (albedo and specular share this one scale).
     est = initial_albedo(obs, FlashGeometry(centre, distance)).flatten()
     exposure = float(torch.quantile(est, 0.99)) / 0.8
     exposure = max(exposure, 1e-4)
-    obs.flash = obs.flash / exposure
+    obs.expose(exposure)
     stage("observations_s")
 
     if kind == "stochastic" and quality == "high":
@@ -245,7 +247,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         settings = PRESETS["standard"][1]
     # The guide's colour of each master pixel: which pixels look alike (fit clusters).
     appearance = sample(cv2.GaussianBlur(guide, (0, 0), 1.0), master[:, None, :])[:, 0]
-    fitted, centre, residual, fit_times, normal_filter = fit_svbrdf(
+    fitted, centre, residual, fit_times, details = fit_svbrdf(
         obs, centre, distance, settings, appearance=torch.from_numpy(np.ascontiguousarray(appearance)),
         progress=report_progress, span=(0.4, 0.9), device=device)
     # One common scale for albedo and specular (flash power unknown): the 99th
@@ -274,7 +276,8 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         gain = np.clip(guide_lum / np.maximum(master_lum[iv, iu], 1e-4), 0.6, 1.6)
     else:
         tile_uv, gain = stochastic.coverage(positions, size, (h, w))
-    rerender = rerender_flash(maps, tile_uv, gain, centre, distance, exposure)
+    rerender = rerender_flash(maps, tile_uv, gain, centre, distance, exposure,
+                              room=room * np.float32(details["room_level"]))
     psnr = psnr_srgb(rerender, flash)
     if kind == "periodic":
         # The fit works in the photo's frame; the tile's own axes run along the
@@ -316,13 +319,16 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         "clipped_fraction": round(clipped_fraction, 5),
         # The guide's ambient light that was divided out (1 = even; 0.8..1.2 = +-20 %).
         "guide_light": {"min": round(float(guide_light.min()), 3), "max": round(float(guide_light.max()), 3)},
+        # The room light the flash photo also held, per channel, as a fraction of its mean
+        # (0 = the flash alone; fitted with the maps, see observations.room_light).
+        "room_light_in_flash": details["room_level"],
         "fit_residual": round(residual, 5),
         # Per frequency ring: the split-half agreement of the normal detail
         # (fit.split_half_slopes) and the weight the detail kept (fit.held_out_ring_weights);
         # and the gain given to the agreed detail (fit.master_gain).
         "normal_reliability": [{"cycles_per_px": f, "correlation": c, "weight": w}
-                               for f, c, w in normal_filter["rings"]],
-        "normal_detail_gain": normal_filter["detail_gain"],
+                               for f, c, w in details["rings"]],
+        "normal_detail_gain": details["detail_gain"],
         "rerender_psnr_db": round(psnr, 2),
         "albedo_scale": "flash power unknown: albedo and specular share one scale, set so the "
                         "99th percentile of the albedo is 0.8 (or of the specular 1.0, if higher)",

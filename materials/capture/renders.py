@@ -24,12 +24,13 @@ def _sample_maps(maps: SvbrdfMaps, u: np.ndarray, v: np.ndarray) -> dict:
 
 
 def rerender_flash(maps: SvbrdfMaps, tile_uv: np.ndarray, gain: np.ndarray, centre, distance: float,
-                   exposure: float) -> np.ndarray:
+                   exposure: float, room: np.ndarray | None = None) -> np.ndarray:
     """The flash photo rendered from the tile placed at every repeat.
 
     tile_uv: (H,W,2) tile coordinates of each photo pixel (wrapped, NaN where
     no match covers the pixel); gain: (H,W) guide ratio (per-repeat albedo);
-    exposure: the global scale removed before fitting. Returns (H,W,3)
+    exposure: the global scale removed before fitting; room: (H,W,3) the room
+    light the flash photo also held (photo units), added. Returns (H,W,3)
     linear RGB, NaN where uncovered.
     """
     h, w = tile_uv.shape[:2]
@@ -41,6 +42,8 @@ def rerender_flash(maps: SvbrdfMaps, tile_uv: np.ndarray, gain: np.ndarray, cent
     with torch.no_grad():
         out = exposure * render_flash(m, dirs, fall, torch.from_numpy(gain[..., None].astype(np.float32)))
     out = out.numpy()
+    if room is not None:
+        out = out + room
     out[~covered] = np.nan
     return out
 

@@ -346,7 +346,8 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
                  quantise: bool = True, seed: int = 0, centre=None,
                  rotation_deg: float = 0.0, deformation_px: float = 0.0,
                  guide_gradient: float = 0.0, guide_window: float = 0.0,
-                 misalignment_tilt_deg: float = 0.0, misalignment_zoom: float = 0.0) -> SyntheticCapture:
+                 misalignment_tilt_deg: float = 0.0, misalignment_zoom: float = 0.0,
+                 flash_ambient: float = 0.0) -> SyntheticCapture:
     """One synthetic two-shot capture of a material kind.
 
     kind: one of PERIODIC_KINDS or STOCHASTIC_KINDS. The guide is moved by a
@@ -357,6 +358,9 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     misalignment_tilt_deg: the camera also tilted between the shots.
     misalignment_zoom: the guide also magnified by this fraction (0.007: the
     camera 2 mm closer at 30 cm).
+    flash_ambient: the room light also lights the flash photo, adding the
+    guide's light at this fraction of the flash photo's mean (a flash photo
+    taken in a lit room; 0 = the flash alone).
     """
     rng = np.random.default_rng(seed + 1000)
     if kind in PERIODIC_KINDS:
@@ -377,6 +381,9 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     flash_lin, guide_lin, centre = render_photos(truth, fov_deg=fov_deg, centre=centre, window=window)
     if guide_gradient > 0:
         guide_lin = guide_lin * uneven_light(height, width, guide_gradient, np.random.default_rng(seed + 3000))[..., None]
+    if flash_ambient > 0:
+        # Same room light in both shots, before the camera moves for the guide.
+        flash_lin = flash_lin + flash_ambient * float(flash_lin.mean()) / float(guide_lin.mean()) * guide_lin
     homography = misalignment_homography(width, height, misalignment_px, rng, misalignment_tilt_deg, fov_deg,
                                          misalignment_zoom)
     if misalignment_px > 0 or misalignment_tilt_deg > 0 or misalignment_zoom != 0:

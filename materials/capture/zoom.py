@@ -71,28 +71,29 @@ def _block(guide, master, shape, block: int):
 
 
 def zoom_score(flash, guide, clipped, positions, master, gain, centre, distance: float, zoom: float,
-               block_shape, device=None) -> float:
+               block_shape, device=None, room=None) -> float:
     """RMS log-domain residual of a quick fit of the block's observations when the guide
     is magnified by 1 + zoom. positions (P,K,2) / master (P,2): the block's matches and
     master pixels in the aligned guide's pixels; gain (P,K,1): their albedo gains, from the
-    guide where the matches were found (the same for every zoom); flash, guide, clipped
-    as observations.gather."""
+    guide where the matches were found (the same for every zoom); flash, guide, clipped,
+    room as observations.gather."""
     size = flash.shape[:2]
     obs = gather(flash, guide, clipped, _unzoom(positions, zoom, size), _unzoom(master, zoom, size),
-                 centre, distance, block_shape, wrap=False)
+                 centre, distance, block_shape, wrap=False, room=room)
     obs.gain = gain
     est = initial_albedo(obs, FlashGeometry(centre, distance)).flatten()
-    obs.flash = obs.flash / max(float(torch.quantile(est, 0.99)) / 0.8, 1e-4)
+    obs.expose(max(float(torch.quantile(est, 0.99)) / 0.8, 1e-4))
     _, _, residual, _, _ = fit_svbrdf(obs, centre, distance, SCORING_SETTINGS, device=device)
     return residual
 
 
 def refine_zoom(flash, guide, clipped, positions, master, tile_shape, centre, distance: float,
-                device=None, block: int = BLOCK, progress=None) -> tuple[float, list]:
+                device=None, block: int = BLOCK, progress=None, room=None) -> tuple[float, list]:
     """The zoom of the guide (relative to its current alignment) that the flash
     observations agree with best.
 
-    flash, guide: (H,W,3) float32 linear, the guide aligned; clipped (H,W,3);
+    flash, guide: (H,W,3) float32 linear, the guide aligned; clipped (H,W,3); room
+    (H,W,3) or None: the room light (observations.room_light);
     positions (P,K,2), master (P,2) over the tile's (h, w) `tile_shape`.
     progress(): called before each candidate's fit (what it raises propagates: cancellation).
     Returns (zoom, [(candidate, score), ...] in the order tried).
@@ -107,7 +108,8 @@ def refine_zoom(flash, guide, clipped, positions, master, tile_shape, centre, di
         if z not in scores:
             if progress is not None:
                 progress()
-            scores[z] = zoom_score(flash, guide, clipped, pos, mas, gain, centre, distance, z, block_shape, device)
+            scores[z] = zoom_score(flash, guide, clipped, pos, mas, gain, centre, distance, z, block_shape, device,
+                                   room)
         return scores[z]
 
     best = min((0.0, STEP, -STEP), key=score)

@@ -58,8 +58,10 @@ def test_project_pages_render_for_members(signed_in, project):
 def test_tool_pages_name_their_job_kind(signed_in, project):
     html = signed_in.get(f"/projects/{project.id}/tools/capture/").content.decode()
     assert 'data-kind="material.two_shot"' in html and 'data-tool-api="materials"' in html
+    assert 'id="capture-tips"' in html and "Turn off HDR" in html  # how to take the two photos
     html = signed_in.get(f"/projects/{project.id}/tools/upscale/").content.decode()
     assert 'data-kind="superres.upscale"' in html and 'data-tool-api="superres"' in html
+    assert 'id="capture-tips"' not in html
 
 
 def test_other_peoples_projects_and_unknown_tools_are_404(client, bob, project):
