@@ -119,12 +119,15 @@ def refine_zoom(flash, guide, clipped, positions, master, tile_shape, centre, di
         if score(further) >= score(best):
             break
         best = further
-    # Then halfway to each neighbour, and halfway again (a quarter step: 0.075 %). No
-    # parabola through three: the score is not symmetric about its minimum (towards the
-    # side the relief's shading bias mimics, the fit explains part of the error with
-    # normals), so a vertex lands off the truth. The quarter step matters: 0.15 % off
-    # moves the farthest repeats by ~0.8 px (tiles, a 0.6 % zoom: 0.45 % taken, 1.9 deg;
-    # on a 0.075 % grid the score's minimum is at 0.525 %).
-    for step in (STEP / 2, STEP / 4):
-        best = min((best - step, best, best + step), key=score)
+    # Then halfway to each neighbour. No parabola through three: the score is not
+    # symmetric about its minimum (towards the side the relief's shading bias mimics,
+    # the fit explains part of the error with normals), so a vertex lands off the truth.
+    best = min((best - STEP / 2, best, best + STEP / 2), key=score)
+    # A zoom that will be corrected is refined halfway again (a quarter step, 0.075 %):
+    # 0.15 % off moves the farthest repeats by ~0.8 px (tiles, a 0.6 % zoom: 0.45 %
+    # taken, 1.9 deg; on a 0.075 % grid the score's minimum is at 0.525 %). One under
+    # the threshold is not: the quarter step would let the score's ~0.1 % noise through
+    # it (the stretched tiles pair, no zoom: -0.225 % taken, 1.06 deg -> 1.61 deg).
+    if abs(best) >= MIN_CORRECTION:
+        best = min((best - STEP / 4, best, best + STEP / 4), key=score)
     return float(best), [(round(z, 6), round(s, 6)) for z, s in scores.items()]
