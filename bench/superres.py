@@ -97,11 +97,16 @@ def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None, 
         if jpeg is not None:  # a compressed source (--jpeg): not the literature's protocol
             low = jpeg_roundtrip(np.round(low * 255).astype(np.uint8), jpeg).astype(np.float32) / 255
         outputs = {"bicubic": resize(low, (h, w), filter="bicubic"), "lanczos": resize(low, (h, w), filter="lanczos")}
+        # Back-projection as the service sets it: on for clean sources, off for compressed ones.
+        clean = jpeg is None
         for label, generator in models.items():
-            outputs[label] = upscale(low, scale=scale, generator=generator)[0]
+            outputs[label] = upscale(low, scale=scale, generator=generator, back_projection=clean)[0]
         # The PSNR model with the geometric self-ensemble (8 rotations/flips, 8x the time).
         psnr_label, psnr_model = next(iter(models.items()))
-        outputs[f"{psnr_label} x8"] = upscale(low, scale=scale, generator=psnr_model, ensemble=True)[0]
+        outputs[f"{psnr_label} x8"] = upscale(low, scale=scale, generator=psnr_model, ensemble=True,
+                                              back_projection=clean)[0]
+        if clean:  # what back-projection adds
+            outputs[f"{psnr_label} raw"] = upscale(low, scale=scale, generator=psnr_model, back_projection=False)[0]
         for method, sr in outputs.items():
             rows.setdefault(method, []).append({"image": name, **metrics(sr, hr, scale)})
     summary = {method: {k: float(np.mean([r[k] for r in rs])) for k in ("y_psnr", "y_ssim", "rgb_psnr", "hfen")}

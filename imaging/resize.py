@@ -1,6 +1,7 @@
 """Separable resampling with identical results for numpy and torch inputs.
 
-Filters (PIL-style, weights normalised to sum to 1, edges replicated):
+Filters (PIL-style, weights normalised to sum to 1, edges replicated, or
+wrapped around with wrap=True for tileable images):
   bilinear  triangle, support 1
   bicubic   Keys cubic with a = -0.5 (Catmull-Rom), support 2
   lanczos   Lanczos-3, support 3
@@ -34,12 +35,13 @@ def _lanczos3(x):
 _KERNELS = {"bilinear": (_triangle, 1.0), "bicubic": (_keys_cubic, 2.0), "lanczos": (_lanczos3, 3.0)}
 
 
-def axis_weights(in_len: int, out_len: int, filter: str, antialias: bool = True):
+def axis_weights(in_len: int, out_len: int, filter: str, antialias: bool = True, wrap: bool = False):
     """Sparse resampling matrix for one axis.
 
     Returns (indices, weights), both (out_len, K): output sample i is
     sum_k weights[i, k] * input[indices[i, k]]. Pixel centres sit at +0.5
-    (align_corners=False convention).
+    (align_corners=False convention). Taps past an edge repeat the edge
+    pixel, or come from the opposite edge with `wrap`.
     """
     scale = in_len / out_len
     if filter == "area":
@@ -61,7 +63,7 @@ def axis_weights(in_len: int, out_len: int, filter: str, antialias: bool = True)
     else:
         raise ValueError(f"filter must be one of {FILTERS}, got {filter!r}")
     weights = weights / weights.sum(axis=1, keepdims=True)
-    return np.clip(taps, 0, in_len - 1), weights
+    return (np.mod(taps, in_len) if wrap else np.clip(taps, 0, in_len - 1)), weights
 
 
 def _resample_numpy(x: np.ndarray, axis: int, indices, weights) -> np.ndarray:
@@ -88,8 +90,8 @@ def _resample_torch(x, dim: int, indices, weights):
     return out
 
 
-def resize(x, size, *, filter="bicubic", antialias=True):
-    """Resize to size = (height, width).
+def resize(x, size, *, filter="bicubic", antialias=True, wrap=False):
+    """Resize to size = (height, width); `wrap`: the image tiles (edges wrap around).
 
     x: numpy float (H, W, C) or (H, W), or torch float (B, C, H, W) on any
     device. Returns the same kind and dtype with the new height and width;
@@ -112,5 +114,5 @@ def resize(x, size, *, filter="bicubic", antialias=True):
     for axis, new_len in zip(axes, (height, width)):
         old_len = x.shape[axis]
         if old_len != new_len:  # every filter is the identity at scale 1
-            x = apply(x, axis, *axis_weights(old_len, new_len, filter, antialias))
+            x = apply(x, axis, *axis_weights(old_len, new_len, filter, antialias, wrap))
     return x

@@ -165,6 +165,14 @@ def _run_network(generator: RRDBNet, rgb: np.ndarray, *, wrap: bool, tile: int, 
     return out[0].permute(1, 2, 0).clamp(0, 1).numpy()
 
 
+def _back_project(low: np.ndarray, high: np.ndarray, wrap: bool) -> np.ndarray:
+    """(h,w,3) input and (h*s,w*s,3) output in [0,1] -> the output made to agree with the input."""
+    from .backprojection import back_project
+
+    to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None]
+    return back_project(to_t(low), to_t(high), wrap=wrap)[0].clamp(0, 1).permute(1, 2, 0).numpy()
+
+
 def _tile_count(height: int, width: int, tile: int, overlap: int) -> int:
     """Tiles `tiled_apply` cuts: it pads by `overlap` and steps by at most `tile - overlap`."""
     def along(length: int) -> int:
@@ -189,6 +197,7 @@ def upscale(
     progress: Progress | None = None,
     generator: RRDBNet | None = None,
     ensemble: bool = False,
+    back_projection: bool = True,
 ) -> tuple[np.ndarray, dict]:
     """Upscale one image or map.
 
@@ -198,6 +207,9 @@ def upscale(
     albedo, photos), "linear" (roughness, height, masks: upscaled as grey data)
     or "normal" (tangent-space normal map encoded as 0.5*n+0.5). ensemble: average the
     network over the 8 rotations/flips of each tile (higher fidelity, 8x the time).
+    back_projection: make the output agree with the input when scaled back down
+    (backprojection.py; for clean sources: turn it off for JPEG-compressed or noisy
+    ones, whose artefacts it would put back).
     Returns `((H*scale,W*scale[,C]) same dtype, report dict)`.
     """
     started = time.perf_counter()
@@ -259,6 +271,8 @@ def upscale(
     rgb_in = colour if colour_channels == 3 else np.repeat(colour, 3, axis=2)
     rgb_out = _run_network(generator, rgb_in, wrap=wrap, tile=tile, overlap=overlap, ticker=ticks[0], device=device,
                            ensemble=ensemble)
+    if back_projection:
+        rgb_out = _back_project(rgb_in, rgb_out, wrap)
     colour_out = rgb_out if colour_channels == 3 else rgb_out.mean(axis=2, keepdims=True)
 
     if role == "normal":
@@ -281,6 +295,8 @@ def upscale(
             grey = np.repeat(alpha, 3, axis=2)
             alpha_out = _run_network(generator, grey, wrap=wrap, tile=tile, overlap=overlap, ticker=ticks[1],
                                      device=device, ensemble=ensemble)
+            if back_projection:
+                alpha_out = _back_project(grey, alpha_out, wrap)
             parts.append(alpha_out.mean(axis=2, keepdims=True))
     result = np.concatenate(parts, axis=2) if len(parts) > 1 else parts[0]
     result = from_float32(result.astype(np.float32, copy=False), bit_depth)
@@ -292,7 +308,7 @@ def upscale(
     report = {
         "scale": scale, "sharpness": sharpness, "wrap": wrap, "role": role, "bit_depth": bit_depth,
         "input_size": [width, height], "output_size": [width * scale, height * scale], "channels": channels,
-        "alpha_upscaled": not alpha_constant, "ensemble": ensemble, "model": str(model_path) if model_path else "built-in",
+        "alpha_upscaled": not alpha_constant, "ensemble": ensemble, "back_projection": back_projection, "model": str(model_path) if model_path else "built-in",
         "seconds": round(elapsed, 3),
         "output_megapixels_per_second": round(width * height * scale * scale / 1e6 / max(elapsed, 1e-9), 3),
     }

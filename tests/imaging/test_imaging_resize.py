@@ -28,6 +28,23 @@ def test_same_size_is_identity(filter):
     assert np.array_equal(resize(image, (9, 11), filter=filter), image)
 
 
+@pytest.mark.parametrize("filter", FILTERS)
+def test_wrap_resamples_a_tileable_image_as_the_torus_it_is(filter):
+    # Wrapped, resizing a rolled image gives the rolled result (no edge is special);
+    # the default repeats the edge pixel and does not.
+    image = rng.random((16, 24, 3), dtype=np.float32)
+    for size in ((64, 96), (8, 12)):
+        factor = size[0] // 16 if size[0] > 16 else 1
+        step = 4  # a whole number of output pixels either way
+        out = resize(image, size, filter=filter, wrap=True)
+        rolled = resize(np.roll(image, (step, 2 * step), (0, 1)), size, filter=filter, wrap=True)
+        shift = (step * factor, 2 * step * factor) if size[0] > 16 else (step // 2, step)
+        np.testing.assert_allclose(np.roll(out, shift, (0, 1)), rolled, atol=1e-5)
+        if filter != "area":
+            edged = resize(np.roll(image, (step, 2 * step), (0, 1)), size, filter=filter)
+            assert np.abs(np.roll(resize(image, size, filter=filter), shift, (0, 1)) - edged).max() > 1e-3
+
+
 def test_area_downscale_is_block_mean():
     image = rng.random((12, 18, 1), dtype=np.float32)
     expected = image.reshape(4, 3, 6, 3, 1).mean(axis=(1, 3))

@@ -25,9 +25,10 @@ def _texture(size=48, seed=5, kind="rendered"):
 
 def test_tiled_equals_untiled(tiny_generator):
     image = _texture(64)
-    tiled, _ = upscale(image, scale=2, generator=tiny_generator, tile=48, overlap=20)
+    # The network's output as it is (back-projection, a global step, is tested below).
+    tiled, _ = upscale(image, scale=2, generator=tiny_generator, tile=48, overlap=20, back_projection=False)
     # one tile covering the padded image: the same padding, no blending
-    whole, _ = upscale(image, scale=2, generator=tiny_generator, tile=200, overlap=20)
+    whole, _ = upscale(image, scale=2, generator=tiny_generator, tile=200, overlap=20, back_projection=False)
     assert tiled.shape == (128, 128, 3) and tiled.dtype == np.float32
     assert np.abs(tiled - whole).max() < 2e-3
     with torch.no_grad():
@@ -48,6 +49,21 @@ def test_wrap_mode_commutes_with_circular_shift(tiny_generator):
     no_wrap, _ = upscale(image, scale=2, generator=tiny_generator, wrap=False, tile=40, overlap=16)
     seam = lambda x: np.abs(x[0] - x[-1]).mean() + np.abs(x[:, 0] - x[:, -1]).mean()
     assert seam(out) <= seam(no_wrap)
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_back_projection_makes_the_output_agree_with_the_input(tiny_generator, wrap):
+    from imaging.resize import resize
+
+    image = _texture(48, kind="noise")
+    down = lambda out: resize(out, image.shape[:2], filter="bicubic", antialias=True, wrap=wrap)
+    plain, report = upscale(image, scale=2, generator=tiny_generator, wrap=wrap, back_projection=False)
+    assert not report["back_projection"]
+    projected, report = upscale(image, scale=2, generator=tiny_generator, wrap=wrap)
+    assert report["back_projection"]
+    before, after = np.abs(down(plain) - image).mean(), np.abs(down(projected) - image).mean()
+    assert after < 0.3 * before, (before, after)
+    assert np.abs(projected - plain).mean() < before  # a correction, not a new image
 
 
 def test_rgba_uint8_keeps_alpha_and_format(tiny_generator):

@@ -28,6 +28,9 @@ def add_parsers(commands) -> None:
     upscale.add_argument("--wrap", action=argparse.BooleanOptionalAction, default=None,
                          help="Treat the images as tileable (default: when they tile seamlessly).")
     upscale.add_argument("--sharpness", type=float, help="0 = highest fidelity .. 1 = sharpest (default 0.5).")
+    upscale.add_argument("--back-projection", action=argparse.BooleanOptionalAction, default=None,
+                         help="Make the output agree with the input scaled back down (default: unless the "
+                              "input is a JPEG or WebP file; turn it off for noisy sources).")
     upscale.add_argument("--ensemble", action="store_true",
                          help="Average the network over 8 rotations/flips: a little more fidelity, 8x the time.")
     upscale.add_argument("--output", "-o", type=Path, required=True, help="Folder for the upscaled images.")
@@ -86,7 +89,8 @@ def run_upscale(args: argparse.Namespace, client: Client) -> int:
         return 0
     project = project_id(client, args.project)
     params = {"scale": args.scale, "sharpness": args.sharpness,
-              "wrap": {True: "on", False: "off", None: "auto"}[args.wrap], "ensemble": args.ensemble or None}
+              "wrap": {True: "on", False: "off", None: "auto"}[args.wrap], "ensemble": args.ensemble or None,
+              "back_projection": {True: "on", False: "off", None: None}[args.back_projection]}
     params = {k: v for k, v in params.items() if v is not None}
     written, failures = [], []
     for index, source in enumerate(todo, 1):
