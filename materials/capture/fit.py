@@ -52,10 +52,10 @@ class Observations:
     wrap: bool
     room: torch.Tensor | None = None
 
-    def _apply(self, fn, shape=None) -> "Observations":
+    def _apply(self, fn) -> "Observations":
         """fn applied to every per-observation tensor (room too, when present)."""
         return Observations(*(fn(getattr(self, k)) for k in ("flash", "positions", "gain", "weight", "clipped")),
-                            shape or self.shape, self.wrap, None if self.room is None else fn(self.room))
+                            self.shape, self.wrap, None if self.room is None else fn(self.room))
 
     def to(self, device) -> "Observations":
         return self._apply(lambda t: t.to(device))
