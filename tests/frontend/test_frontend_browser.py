@@ -405,6 +405,34 @@ def test_capture_form_checks_the_photos_before_submitting(page, project_url):
     assert "Unknown job kind" in alert.inner_text()
 
 
+def test_capture_report_summary_and_hints(page, project_url):
+    """The summary under a finished capture, from the job's result (the capture report)."""
+    page.goto(project_url)
+    page.wait_for_selector("#set-grid[aria-busy=false]")
+    page.evaluate("""async () => {
+        const { captureSummary } = await import("/static/frontend/js/capture.js");
+        const base = { surface: "periodic", tile: { width: 128, height: 128 }, matches_per_pixel_median: 40,
+            rerender_psnr_db: 38.5, alignment: { error_px: 0.42, zoom: 0.00525 }, room_light_in_flash: [0, 0.01, 0.02],
+            clipped_fraction: 0.004, time_s: { align_s: 0.5, fit_global_s: 4, fit_s: 20, render_s: 0.5 } };
+        const good = captureSummary(base);
+        good.id = "summary-good";
+        const poor = captureSummary({ ...base, surface: "stochastic", matches_per_pixel_median: 9,
+            room_light_in_flash: [0.21, 0.2, 0.22], clipped_fraction: 0.08, alignment: { error_px: null, zoom: 0 } });
+        poor.id = "summary-poor";
+        document.getElementById("main").prepend(good, poor);
+    }""")
+    good = page.inner_text("#summary-good")
+    assert "a 128×128 px tile repeats" in good and "38.5 dB" in good and "0.42 px residual" in good
+    assert "scale corrected by 0.53 %" in good and "Time" in good and "21.0 s" in good  # fit stages counted once
+    assert page.locator("#summary-good .hints").count() == 0
+    poor = page.inner_text("#summary-poor")
+    assert "stochastic" in poor and "no motion between the shots" in poor
+    hints = page.locator("#summary-poor .hints li").all_inner_texts()
+    assert len(hints) == 3
+    assert "21 % room light" in hints[0] and "8.0 % of the flash photo is clipped" in hints[1]
+    assert "larger area" in hints[2]
+
+
 def test_result_views_tile_and_compare(page, project_url, service):
     """The variations tile grid (2×2 toggle) and the upscale before/after slider, on real assets."""
     project = re.search(r"/projects/([0-9a-f-]{36})/", project_url).group(1)

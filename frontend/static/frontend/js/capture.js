@@ -94,3 +94,39 @@ export async function captureForm(project, spec, { onJob, overrides = {} } = {})
   });
   return h("section", { class: "card" }, form);
 }
+
+// Hints under a finished capture (see the report fields in docs/capture.md).
+const ROOM_HINT = 0.1;   // room light over a tenth of the flash photo's mean
+const CLIP_HINT = 0.05;  // over 5 % of the flash photo saturated
+const FEW_VIEWS = 16;    // fewer repeats per tile pixel than this
+
+/** What a finished capture found (the job's result: the capture report), with hints where
+ *  another pair of photos would do better. */
+export function captureSummary(report) {
+  const pct = (v) => `${(100 * v).toFixed(v < 0.1 ? 1 : 0)} %`;
+  const rows = [];
+  const add = (term, value) => rows.push(h("dt", {}, term), h("dd", {}, value));
+  const tile = report.tile || {};
+  const size = `${Math.round(tile.width)}×${Math.round(tile.height)} px`;
+  add("Surface", report.surface === "periodic" ? `periodic: a ${size} tile repeats` : `stochastic: a ${size} tile, made seamless`);
+  add("Views per tile pixel", String(report.matches_per_pixel_median));
+  add("Flash photo re-rendered from the maps", `${report.rerender_psnr_db} dB PSNR`);
+  const alignment = report.alignment || {};
+  let aligned = alignment.error_px == null ? "no motion between the shots" : `${alignment.error_px.toFixed(2)} px residual`;
+  if (alignment.zoom) aligned += `, scale corrected by ${(100 * alignment.zoom).toFixed(2)} %`;
+  add("Alignment", aligned);
+  const room = report.room_light_in_flash || [0];
+  const roomLevel = room.reduce((a, b) => a + b, 0) / room.length;
+  add("Room light in the flash photo", pct(roomLevel));
+  const clipped = report.clipped_fraction || 0;
+  add("Clipped in the flash photo", pct(clipped));
+  const seconds = Object.entries(report.time_s || {})
+    .filter(([stage]) => !stage.startsWith("fit_") || stage === "fit_s").reduce((sum, [, s]) => sum + s, 0);
+  add("Time", `${seconds.toFixed(1)} s`);
+  const hints = [];
+  if (roomLevel > ROOM_HINT) hints.push(`The flash photo holds ${pct(roomLevel)} room light. It was separated from the flash's, but glossy and metal surfaces come out better with the room dimmed.`);
+  if (clipped > CLIP_HINT) hints.push(`${pct(clipped)} of the flash photo is clipped: step back or lower the exposure.`);
+  if (report.matches_per_pixel_median < FEW_VIEWS) hints.push("Few repeats were in view: photograph a larger area for more reliable maps.");
+  return h("section", { class: "capture-summary" }, h("h3", {}, "Capture report"), h("dl", { class: "facts" }, ...rows),
+    hints.length ? h("ul", { class: "warnings hints" }, ...hints.map((text) => h("li", {}, text))) : null);
+}

@@ -2,7 +2,7 @@
 // then a form built from the kind's parameters (GET /api/v1/job-kinds) plus the tool's own inputs.
 import { api, projectPath } from "./api.js";
 import { uploadFiles, watchJob } from "./assets.js";
-import { captureForm } from "./capture.js";
+import { captureForm, captureSummary } from "./capture.js";
 import { buildKindFields, jobKinds, projectInputs, startJob } from "./jobform.js";
 import { jobRow } from "./jobs.js";
 import { compareViews, tileGrid } from "./setviews.js";
@@ -39,6 +39,7 @@ async function followJob(job, titles) {
         tool === "capture" ? "Open the material (3D preview, downloads)" : "Open the result set")));
     if (tool === "variations") result.append(tileGrid(set.assets.filter((a) => ["texture", "albedo"].includes(a.role))));
     if (tool === "upscale") result.append(...await compareViews(project, set.assets));
+    if (tool === "capture" && done.result) result.append(captureSummary(done.result));
     box.append(result);
   }
   return done;
