@@ -66,6 +66,11 @@ def check_upscale(inputs, params):
                 f"of {MAX_OUTPUT_PIXELS} output pixels.")})
 
 
+def _switch(choice: str, auto) -> bool:
+    """An "on" / "off" / "auto" parameter; auto() decides "auto" (called only then)."""
+    return {"on": True, "off": False}[choice] if choice != "auto" else bool(auto())
+
+
 def run_upscale(ctx) -> None:
     from superres.upscale import SuperResInputError, looks_tileable, upscale
     from webapp.jobs.runtime import JobInputError
@@ -90,12 +95,9 @@ def run_upscale(ctx) -> None:
 
         progress(0.0, "reading")
         image = ctx.read_input(asset)
-        wrap = {"on": True, "off": False}.get(ctx.params["wrap"])
-        if wrap is None:
-            wrap = looks_tileable(image.pixels)
-        back_projection = {"on": True, "off": False}.get(ctx.params.get("back_projection", "auto"))
-        if back_projection is None:
-            back_projection = image.format not in LOSSY_FORMATS
+        wrap = _switch(ctx.params["wrap"], lambda: looks_tileable(image.pixels))
+        back_projection = _switch(ctx.params.get("back_projection", "auto"),
+                                  lambda: image.format not in LOSSY_FORMATS)
         try:
             pixels, report = upscale(image.pixels, scale=scale, sharpness=sharpness, wrap=wrap,
                                      role=sr_role(asset.role), colour_space=asset.colour_space,

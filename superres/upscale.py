@@ -308,7 +308,8 @@ def upscale(
     report = {
         "scale": scale, "sharpness": sharpness, "wrap": wrap, "role": role, "bit_depth": bit_depth,
         "input_size": [width, height], "output_size": [width * scale, height * scale], "channels": channels,
-        "alpha_upscaled": not alpha_constant, "ensemble": ensemble, "back_projection": back_projection, "model": str(model_path) if model_path else "built-in",
+        "alpha_upscaled": not alpha_constant, "ensemble": ensemble, "back_projection": back_projection,
+        "model": str(model_path) if model_path else "built-in",
         "seconds": round(elapsed, 3),
         "output_megapixels_per_second": round(width * height * scale * scale / 1e6 / max(elapsed, 1e-9), 3),
     }

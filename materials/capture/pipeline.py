@@ -203,13 +203,13 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     repeats = _find_repeats(flash, photo_guide, flash_clip, alignment.homography, surface, tile_size, report_progress)
     stage("matching_s")
     distance = camera_distance(w, fov_deg)
+    room = room_light(repeats.guide, repeats.guide_light, flash)
     zoom, zoom_scores = 0.0, []
     if min(h, w) >= MIN_ZOOM_SEARCH_PX:
         report_progress(0.33, "checking the photos' scale")
         zoom, zoom_scores = refine_zoom(flash, repeats.guide, flash_clip.astype(np.float32), repeats.positions,
                                         repeats.master, repeats.size, repeats.centre, distance, device=device,
-                                        room=room_light(repeats.guide, repeats.guide_light, flash),
-                                        progress=lambda: report_progress(0.33, "checking the photos' scale"))
+                                        room=room, progress=lambda: report_progress(0.33, "checking the photos' scale"))
         if abs(zoom) >= MIN_ZOOM_CORRECTION:
             # The camera moved closer or further between the shots: match again in the
             # guide rescaled to the flash photo (progress stays where it is meanwhile).
@@ -218,6 +218,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
                 repeats = _find_repeats(flash, photo_guide, flash_clip, rescaled, surface, tile_size,
                                         lambda fraction, text: report_progress(0.34, text))
                 alignment.homography = rescaled
+                room = room_light(repeats.guide, repeats.guide_light, flash)
             except CaptureInputError:
                 zoom = 0.0  # the first alignment's repeats stand
         else:
@@ -229,7 +230,6 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     master, kind, matches_per_pixel = repeats.master, repeats.kind, repeats.matches_per_pixel
 
     report_progress(0.35, "gathering observations")
-    room = room_light(guide, guide_light, flash)
     obs = gather(flash, guide, flash_clip.astype(np.float32), positions, master, centre, distance,
                  size, wrap=(kind == "periodic"), room=room)
     # Flash power is unknown: scale so the 99th percentile of the albedo
