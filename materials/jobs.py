@@ -43,6 +43,7 @@ def check_two_shot(inputs, params):
 
 
 def run_two_shot(ctx) -> None:
+    from imaging.io import ImageInfo
     from materials.capture import CaptureInputError, capture_material
     from materials.capture.outputs import write_outputs
     from webapp.jobs.runtime import JobInputError
@@ -58,9 +59,12 @@ def run_two_shot(ctx) -> None:
         raise JobInputError(str(exc)) from exc
     ctx.progress(0.97, "writing maps")
     out_dir = ctx.output_path("x").parent
+    tile_height, tile_width = result.maps.shape
     for path in write_outputs(result, out_dir, bit_depth=params["bit_depth"], exr=params["exr"]):
         if path.suffix == ".json":
-            path.unlink()  # the report is stored as the job's result
+            # report.json travels with the maps (the set's zip); it is also the job's result.
+            ctx.add_output(path.name, "report", colour_space="linear", source=flash, metadata={"capture": "report"},
+                           info=ImageInfo("json", tile_width, tile_height, 0, params["bit_depth"]))
             continue
         role = path.stem if path.stem in MAP_ROLES else "render"
         colour_space = "linear" if path.suffix == ".exr" else None

@@ -41,8 +41,11 @@ def sr_role(asset_role: str) -> str:
 
 
 def _sources(inputs):
-    assets = [a for group in inputs.values() for a in group if a.role not in ("thumbnail", "preview")]
-    return list({a.pk: a for a in assets}.values())
+    """The assets given, then each set's maps (previews and a capture's renders of its photo are
+    not maps: an asset set is upscaled map by map), without repeats."""
+    given = [a for a in inputs.get("assets") or [] if a.role not in ("thumbnail", "preview")]
+    from_sets = [a for a in inputs.get("sets") or [] if a.role not in ("thumbnail", "preview", "render")]
+    return list({a.pk: a for a in given + from_sets}.values())
 
 
 def project_model(project_id, scale):
@@ -79,7 +82,9 @@ def run_upscale(ctx) -> None:
     scale, sharpness = ctx.params["scale"], ctx.params["sharpness"]
     first_set = sources[0].asset_set
     ctx.outputs.name = f"{first_set.name} x{scale}"
-    ctx.outputs.kind = "upscale"
+    # Material sets upscaled whole stay materials (viewable, exportable, variable as before).
+    whole_materials = not ctx.inputs.get("assets") and all(a.asset_set.kind == "material" for a in sources)
+    ctx.outputs.kind = "material" if whole_materials else "upscale"
     ctx.outputs.tags = list(first_set.tags)
     reports, taken = [], set()
     model_path = None

@@ -10,7 +10,8 @@ from webapp.jobs.registry import InputSpec, JobKind, register
 MIN_EXEMPLAR = 32  # mirrors textures.synthesis.job.MIN_EXEMPLAR (that module imports torch)
 MAX_COUNT = 32
 MAX_OUTPUT = 4096
-SKIPPED_ROLES = {"thumbnail", "preview", "flash", "guide"}
+# Not maps of the material: previews, a capture's input photos and its renders of them.
+SKIPPED_ROLES = {"thumbnail", "preview", "flash", "guide", "render"}
 
 
 class VariationParams(serializers.Serializer):

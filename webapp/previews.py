@@ -18,15 +18,14 @@ class PreviewParams(serializers.Serializer):
 
 def _check(assets, params):
     if not assets.get("assets") and not assets.get("sets"):
-        raise serializers.ValidationError({"inputs": "Give at least one asset or asset set."})
+        # Sets arrive as their images: one of model files only (an engine export) has none.
+        raise serializers.ValidationError({"inputs": "Give at least one image, or an asset set that holds images."})
 
 
 def run_previews(ctx) -> None:
     from imaging.preview import make_preview, needs_tonemapped_preview
-    from webapp.services.assets import IMAGE_FORMATS
 
-    sources = [a for group in ctx.inputs.values() for a in group
-               if a.role not in ("thumbnail", "preview") and a.format in IMAGE_FORMATS]
+    sources = [a for group in ctx.inputs.values() for a in group if a.role not in ("thumbnail", "preview")]
     sources = list({a.pk: a for a in sources}.values())
     ctx.outputs.name = "Previews"
     ctx.outputs.kind = "preview"

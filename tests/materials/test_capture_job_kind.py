@@ -1,6 +1,7 @@
 """material.two_shot through the API (pair upload + job in one request) and the job service."""
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -42,7 +43,7 @@ def test_pair_upload_and_capture_give_a_material_set(api_for, alice, project, pa
     job = Job.objects.get(pk=response.json()["id"])
     material = job.output_set
     assert material.kind == "material"
-    maps = {a.role: a for a in material.assets.exclude(role="render")}
+    maps = {a.role: a for a in material.assets.exclude(role__in=["render", "report"])}
     assert set(maps) == {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy"}
     assert (maps["albedo"].colour_space, maps["normal"].colour_space) == ("srgb", "linear")
     assert all((a.width, a.height) == (64, 64) for a in maps.values())  # the lattice tile
@@ -51,6 +52,41 @@ def test_pair_upload_and_capture_give_a_material_set(api_for, alice, project, pa
     assert np.abs(np.linalg.norm(normal, axis=2) - 1).max() < 0.03
     assert job.result["surface"] == "periodic" and "lattice" in job.result
     assert AssetSet.objects.filter(kind="upload", assets__role="flash").count() == 1
+    # The report travels with the maps (the set's zip) as report.json.
+    report = material.assets.get(role="report")
+    assert (report.name, report.format, report.channels) == ("report.json", "json", 0)
+    download = api_for(alice).get(f"/api/v1/projects/{project.id}/assets/{report.id}/download")
+    assert download.status_code == 200 and download["Content-Type"] == "application/json"
+    assert json.loads(b"".join(download.streaming_content)) == job.result
+
+
+def test_a_captured_material_goes_on_to_the_other_tools(api_for, alice, project, pair, run_queued_jobs):
+    """Variations and upscaling of a capture's set take its maps, not its renders or report."""
+    api = api_for(alice)
+    assert capture(api, project, *pair, quality="fast").status_code == 202
+    assert run_queued_jobs() == ["succeeded"]
+    material = AssetSet.objects.get(kind="material")
+    jobs = f"/api/v1/projects/{project.id}/jobs"
+    maps = {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy"}
+
+    varied = api.post(jobs, {"kind": "texture.variations", "inputs": {"set": str(material.id)},
+                             "params": {"count": 1, "mode": "fast", "seed": 1}}, format="json")
+    assert varied.status_code == 202, varied.content
+    upscaled = api.post(jobs, {"kind": "superres.upscale", "inputs": {"sets": [str(material.id)]},
+                               "params": {"scale": 2}}, format="json")
+    assert upscaled.status_code == 202, upscaled.content
+    assert run_queued_jobs() == ["succeeded", "succeeded"]
+    variations = Job.objects.get(pk=varied.json()["id"]).output_set
+    assert {a.role for a in variations.assets.all()} == maps | {"preview"}  # and the contact sheet
+    bigger = Job.objects.get(pk=upscaled.json()["id"]).output_set
+    assert bigger.kind == "material"  # still a material: viewable, exportable
+    assert {a.role for a in bigger.assets.all()} == maps
+    assert all((a.width, a.height) == (128, 128) for a in bigger.assets.all())
+
+    report = material.assets.get(role="report")
+    refused = api.post(jobs, {"kind": "superres.upscale", "inputs": {"assets": [str(report.id)]},
+                              "params": {"scale": 2}}, format="json")
+    assert refused.status_code == 400 and "not an image" in refused.json()["error"]["message"]
 
 
 def test_unrelated_photos_fail_with_a_clear_message_and_no_material(api_for, alice, project, pair, run_queued_jobs):

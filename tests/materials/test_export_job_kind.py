@@ -100,8 +100,8 @@ def test_gltf_export_stores_the_model_files_and_their_textures(api_for, alice, p
     assert detail.status_code == 200 and detail["Content-Type"] == "model/gltf+json"
 
 
-def test_exporting_an_export_set_or_previewing_it_skips_model_files(api_for, alice, project, material_set,
-                                                                    run_queued_jobs):
+def test_exporting_or_previewing_an_export_set_is_refused_as_it_holds_no_images(api_for, alice, project,
+                                                                                material_set, run_queued_jobs):
     api = api_for(alice)
     create(api, project, {"preset": "glb"}, {"set": material_set()})
     assert run_queued_jobs() == ["succeeded"]
@@ -109,8 +109,13 @@ def test_exporting_an_export_set_or_previewing_it_skips_model_files(api_for, ali
     assert [a.name for a in export.assets.all()] == ["BrickWall.glb"]
     previews = api.post(f"/api/v1/projects/{project.id}/jobs",
                         {"kind": "previews", "inputs": {"sets": [str(export.id)]}}, format="json")
-    assert previews.status_code == 202
-    assert run_queued_jobs() == ["succeeded"]  # nothing to preview, nothing failed
+    # The set's model file is no input of any tool: nothing to preview, and the error says so.
+    assert previews.status_code == 400 and "holds images" in previews.json()["error"]["message"]
+    model = export.assets.get()
+    direct = api.post(f"/api/v1/projects/{project.id}/jobs",
+                      {"kind": "previews", "inputs": {"assets": [str(model.id)]}}, format="json")
+    assert direct.status_code == 400 and "BrickWall.glb is not an image" in direct.json()["error"]["message"]
+    assert not Job.objects.filter(kind="previews").exists()
     again = create(api, project, {"preset": "pbr"}, {"set": str(export.id)})
     assert again.status_code == 400 and again.json()["error"]["field"] == "inputs.set"
 

@@ -268,7 +268,8 @@ class AssetDownload(AssetDetail):
         asset = self.get_object()
         content_types = {"png": "image/png", "jpeg": "image/jpeg", "tiff": "image/tiff",
                          "webp": "image/webp", "exr": "image/x-exr", "gltf": "model/gltf+json",
-                         "glb": "model/gltf-binary", "bin": "application/octet-stream"}
+                         "glb": "model/gltf-binary", "bin": "application/octet-stream",
+                         "json": "application/json"}
         response = FileResponse(default_storage.open(asset.file.name, "rb"), as_attachment=True,
                                 filename=asset.name, content_type=content_types.get(asset.format))
         response["ETag"] = f'"{asset.sha256}"'

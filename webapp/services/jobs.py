@@ -14,7 +14,7 @@ from webapp.api.errors import Conflict, ServiceUnavailable
 from webapp.jobs import registry
 from webapp.jobs.runtime import JobCancelled, JobContext, JobInputError, make_staging_dir
 from webapp.models import ACTIVE_STATUSES, Asset, AssetSet, Job, JobStatus, Project
-from webapp.services.assets import default_colour_space, delete_files, store_file
+from webapp.services.assets import IMAGE_FORMATS, default_colour_space, delete_files, store_file
 from webapp.signals import job_finished
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ def _as_list(value):
 def resolve_inputs(project: Project, kind: registry.JobKind, raw_inputs) -> tuple[dict, dict[str, list[Asset]]]:
     """Validate the named inputs against the kind's spec; ids must belong to `project`.
 
-    Returns (inputs as stored: name -> id or [ids], assets by name with sets expanded).
+    Returns (inputs as stored: name -> id or [ids], assets by name with sets expanded to their
+    images). An asset given by id must be an image.
     A bare list is shorthand for {"assets": [...]}.
     """
     if raw_inputs is None:
@@ -60,7 +61,9 @@ def resolve_inputs(project: Project, kind: registry.JobKind, raw_inputs) -> tupl
             for i in ids:
                 if i not in found:
                     raise ValidationError({f"inputs.{name}": f"No asset set {i} in this project."})
-                resolved.extend(found[i].assets.all())
+                # A set's files that are not images (a capture's report.json, an export's glTF
+                # model) are no tool's input: every job kind reads pixels.
+                resolved.extend(a for a in found[i].assets.all() if a.format in IMAGE_FORMATS)
         else:
             found = {str(a.pk): a for a in Asset.objects.filter(asset_set__project=project,
                                                                   pk__in=_valid_uuids(ids, name))}
@@ -68,6 +71,10 @@ def resolve_inputs(project: Project, kind: registry.JobKind, raw_inputs) -> tupl
             if missing:
                 raise ValidationError({f"inputs.{name}": f"No asset {missing[0]} in this project."})
             resolved = [found[i] for i in ids]
+            not_image = next((a for a in resolved if a.format not in IMAGE_FORMATS), None)
+            if not_image is not None:
+                raise ValidationError({f"inputs.{name}": f"{not_image.name} is not an image "
+                                                         f"({not_image.format.upper()} file)."})
         stored[name] = ids if spec.many else ids[0]
         assets[name] = resolved
     return stored, assets

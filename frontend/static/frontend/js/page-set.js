@@ -17,8 +17,9 @@ function assetTable(assets) {
       h("td", {}, a.name, a.original_name && a.original_name !== a.name ? h("div", { class: "small muted" }, a.original_name) : null),
       h("td", {}, h("span", { class: "badge" }, a.role)),
       h("td", {}, `${a.width}×${a.height}`),
-      h("td", {}, `${a.format.toUpperCase()} · ${BIT_DEPTH[a.bit_depth] || a.bit_depth} · ${a.channels} ch`),
-      h("td", {}, COLOUR[a.colour_space] || a.colour_space),
+      // Files that are not images (a glTF model, a capture report) have no channels or colour of their own.
+      h("td", {}, a.channels ? `${a.format.toUpperCase()} · ${BIT_DEPTH[a.bit_depth] || a.bit_depth} · ${a.channels} ch` : a.format.toUpperCase()),
+      h("td", {}, a.channels ? COLOUR[a.colour_space] || a.colour_space : "–"),
       h("td", {}, formatBytes(a.byte_size)),
       h("td", {}, h("a", { class: "button small", href: a.download_url, download: a.name, "aria-label": `Download ${a.name}` }, "Download")))))));
 }
