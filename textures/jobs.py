@@ -45,6 +45,13 @@ def check_texture_inputs(inputs, params):
     maps = exemplar_maps(inputs)
     if not maps:
         raise serializers.ValidationError({"inputs.set": "The set has no texture maps."})
+    roles = [a.role for a in maps]
+    repeated = sorted({role for role in roles if roles.count(role) > 1})
+    if len(maps) > 1 and repeated:
+        # e.g. a set of several variations: its maps do not make one material.
+        raise serializers.ValidationError({"inputs.set": (
+            f"The set holds more than one {' and '.join(repeated)} map; the maps of one material need one "
+            "role each (vary one variation's maps: upload them as a set, or pick a single texture).")})
     sizes = {(a.width, a.height) for a in maps}
     if len(sizes) > 1:
         raise serializers.ValidationError({"inputs.set": "All maps of a material must have the same size; "

@@ -68,3 +68,14 @@ def test_mask_must_match_the_texture(api_for, alice, project, uploaded):
     response = create(api_for(alice), project, "texture.variations", {},
                       {"texture": body["assets"][0]["id"], "mask": body["assets"][1]["id"]})
     assert response.status_code == 400 and "must match" in response.json()["error"]["message"]
+
+
+def test_a_set_of_several_materials_is_refused_at_creation(api_for, alice, project, uploaded):
+    """A set with two maps of one role (e.g. several variations) is not one material."""
+    body = uploaded([("v1_albedo.png", png_bytes(64, 64)), ("v2_albedo.png", png_bytes(64, 64)),
+                     ("height.png", png_bytes(64, 64, 1))], ["albedo", "albedo", "height"])
+    response = create(api_for(alice), project, "texture.variations", {}, {"set": body["set"]["id"]})
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["field"] == "inputs.set" and "more than one albedo map" in error["message"]
+    assert Job.objects.count() == 0
