@@ -10,7 +10,7 @@ from materials.exports import MAP_ROLES as EXPORT_MAP_ROLES
 from materials.exports import PRESETS as EXPORT_PRESETS
 from materials.exports import canonical_role, missing_roles
 from webapp.jobs.registry import InputSpec, JobKind, register
-from webapp.services.assets import IMAGE_FORMATS
+from webapp.services.assets import IMAGE_FORMATS, precision_rank
 
 MAP_ROLES = ("albedo", "specular", "normal", "roughness", "glossiness", "anisotropy")
 MIN_SIDE = 64  # mirrors materials.capture.pipeline.MIN_SIDE_PX (that module imports torch)
@@ -98,10 +98,6 @@ register(JobKind(
 
 # -- material.export ---------------------------------------------------------------------------
 
-# Prefer the most precise file where a set holds a map twice (a capture's PNG and EXR).
-_DEPTH_RANK = {"8": 0, "16": 1, "32f": 2}
-
-
 class ExportParams(serializers.Serializer):
     preset = serializers.ChoiceField(choices=sorted(EXPORT_PRESETS),
                                      help_text="gltf: .gltf + .bin + PNG; glb: one binary glTF; unreal: T_<Name>_BC/N/ORM; "
@@ -126,7 +122,7 @@ def export_maps(assets) -> dict:
         role = canonical_role(asset.role)
         if role not in EXPORT_MAP_ROLES or asset.format not in IMAGE_FORMATS:
             continue
-        if role not in chosen or _DEPTH_RANK.get(asset.bit_depth, 0) > _DEPTH_RANK.get(chosen[role].bit_depth, 0):
+        if role not in chosen or precision_rank(asset) > precision_rank(chosen[role]):
             chosen[role] = asset
     return chosen
 

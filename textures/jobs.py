@@ -6,6 +6,7 @@ from pathlib import PurePosixPath
 from rest_framework import serializers
 
 from webapp.jobs.registry import InputSpec, JobKind, register
+from webapp.services.assets import precision_rank
 
 MIN_EXEMPLAR = 32  # mirrors textures.synthesis.job.MIN_EXEMPLAR (that module imports torch)
 MAX_COUNT = 32
@@ -34,9 +35,17 @@ class TileableParams(serializers.Serializer):
 
 
 def exemplar_maps(inputs) -> list:
-    """The maps to synthesise: the texture asset, or every map of the material set."""
+    """The maps to synthesise: the texture asset, or every map of the material set, each once
+    (a capture with EXR on stores albedo.png and albedo.exr: the most precise file is used)."""
     assets = inputs.get("texture") or inputs.get("set") or []
-    return [a for a in assets if a.role not in SKIPPED_ROLES]
+    chosen = {}
+    for asset in assets:
+        if asset.role in SKIPPED_ROLES:
+            continue
+        key = (asset.role, PurePosixPath(asset.name).stem)
+        if key not in chosen or precision_rank(asset) > precision_rank(chosen[key]):
+            chosen[key] = asset
+    return list(chosen.values())
 
 
 def check_texture_inputs(inputs, params):

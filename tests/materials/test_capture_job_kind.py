@@ -61,9 +61,10 @@ def test_pair_upload_and_capture_give_a_material_set(api_for, alice, project, pa
 
 
 def test_a_captured_material_goes_on_to_the_other_tools(api_for, alice, project, pair, run_queued_jobs):
-    """Variations and upscaling of a capture's set take its maps, not its renders or report."""
+    """Variations and upscaling of a capture's set take its maps, not its renders or report;
+    with EXR on, each map is there twice (PNG and EXR) and variations use the EXR."""
     api = api_for(alice)
-    assert capture(api, project, *pair, quality="fast").status_code == 202
+    assert capture(api, project, *pair, quality="fast", exr="true").status_code == 202
     assert run_queued_jobs() == ["succeeded"]
     material = AssetSet.objects.get(kind="material")
     jobs = f"/api/v1/projects/{project.id}/jobs"
@@ -78,6 +79,7 @@ def test_a_captured_material_goes_on_to_the_other_tools(api_for, alice, project,
     assert run_queued_jobs() == ["succeeded", "succeeded"]
     variations = Job.objects.get(pk=varied.json()["id"]).output_set
     assert {a.role for a in variations.assets.all()} == maps | {"preview"}  # and the contact sheet
+    assert all(a.format == "exr" for a in variations.assets.exclude(role="preview"))
     bigger = Job.objects.get(pk=upscaled.json()["id"]).output_set
     assert bigger.kind == "material"  # still a material: viewable, exportable
     assert {a.role for a in bigger.assets.all()} == maps

@@ -24,6 +24,11 @@ def default_colour_space(role: str, bit_depth: str) -> str:
     return "linear" if role in DATA_ROLES or bit_depth == "32f" else "srgb"
 
 
+def precision_rank(asset: Asset) -> int:
+    """Orders files of one map by how much they hold: 8-bit < 16-bit < float (EXR)."""
+    return {"8": 0, "16": 1, "32f": 2}.get(asset.bit_depth, 0)
+
+
 def sha256_of(path: Path) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
     with open(path, "rb") as handle:
