@@ -27,6 +27,10 @@ class TwoShotParams(serializers.Serializer):
                                       help_text="periodic: tiles, weaves, grilles; stochastic: leather, sand...")
     max_width = serializers.IntegerField(required=False, min_value=256, max_value=4096,
                                          help_text="Working resolution (width in pixels); default by quality.")
+    resolution = serializers.IntegerField(required=False, min_value=16, max_value=4096,
+                                          help_text="Output size of the maps (longest side, pixels); default: the "
+                                                    "tile's own size in the photo. Larger sizes are enlarged by the "
+                                                    "super-resolution network; the maps still tile.")
     bit_depth = serializers.ChoiceField(choices=["8", "16"], default="8", help_text="PNG bit depth of the maps.")
     exr = serializers.BooleanField(default=False, help_text="Also write linear float EXR maps.")
 
@@ -46,6 +50,7 @@ def run_two_shot(ctx) -> None:
     from imaging.io import ImageInfo
     from materials.capture import CaptureInputError, capture_material
     from materials.capture.outputs import write_outputs
+    from materials.capture.resolution import at_resolution
     from webapp.jobs.runtime import JobInputError
 
     flash, guide = ctx.inputs["flash"][0], ctx.inputs["guide"][0]
@@ -57,6 +62,9 @@ def run_two_shot(ctx) -> None:
                                   progress=ctx.progress, device=ctx.device)
     except CaptureInputError as exc:
         raise JobInputError(str(exc)) from exc
+    if params.get("resolution"):
+        ctx.progress(0.95, f"maps to {params['resolution']} px")
+        result = at_resolution(result, params["resolution"], progress=lambda: ctx.progress(0.95, "enlarging the maps"))
     ctx.progress(0.97, "writing maps")
     out_dir = ctx.output_path("x").parent
     tile_height, tile_width = result.maps.shape

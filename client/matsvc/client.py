@@ -117,7 +117,7 @@ class Client:
     def capture(self, project: str, flash: str | os.PathLike, guide: str | os.PathLike,
                 idempotency_key: str | None = None, **params: Any) -> Job:
         """Upload a flash/guide photo pair and start `material.two_shot` in one request; `params` are
-        the job's (quality, surface, fov, tile_size, max_width, bit_depth, exr) plus `name`."""
+        the job's (quality, surface, fov, tile_size, max_width, resolution, bit_depth, exr) plus `name`."""
         flash_path, guide_path = _existing(flash), _existing(guide)
         data = {key: _form_value(value) for key, value in params.items() if value is not None}
 

@@ -1,5 +1,6 @@
 """The `matsvc` command line against the real service (web server, broker and worker processes)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -107,10 +108,13 @@ def photo_pair(tmp_path_factory):
 
 def test_capture_a_material(matsvc, project, photo_pair, tmp_path):
     out = tmp_path / "material"
-    done = ok(matsvc("capture", *photo_pair, "--quality", "fast", "--project", project["id"], "-o", out))
+    done = ok(matsvc("capture", *photo_pair, "--quality", "fast", "--resolution", "80", "--project", project["id"],
+                     "-o", out))
     for role in ("albedo", "normal", "roughness", "specular"):
         assert (out / f"{role}.png").is_file()
         assert str(out / f"{role}.png") in done.stdout.split()
+        assert Image.open(out / f"{role}.png").size == (80, 80)  # the 64 px tile, enlarged
+    assert json.loads((out / "report.json").read_text())["output_size"] == [80, 80]
 
 
 def test_capture_with_an_engine_export(matsvc, service, project, photo_pair, tmp_path):

@@ -36,7 +36,7 @@ def capture(api, project, flash, guide, **params):
 def test_pair_upload_and_capture_give_a_material_set(api_for, alice, project, pair, run_queued_jobs):
     from imaging.io import read_image
 
-    response = capture(api_for(alice), project, *pair, quality="fast", fov="65")
+    response = capture(api_for(alice), project, *pair, quality="fast", fov="65", resolution="96")
     assert response.status_code == 202, response.content
     assert response["Location"].endswith(response.json()["url"])
     assert run_queued_jobs() == ["succeeded"]
@@ -46,7 +46,9 @@ def test_pair_upload_and_capture_give_a_material_set(api_for, alice, project, pa
     maps = {a.role: a for a in material.assets.exclude(role__in=["render", "report"])}
     assert set(maps) == {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy"}
     assert (maps["albedo"].colour_space, maps["normal"].colour_space) == ("srgb", "linear")
-    assert all((a.width, a.height) == (64, 64) for a in maps.values())  # the lattice tile
+    # The lattice tile (64 px in the photo), enlarged to the asked resolution.
+    assert job.result["tile"]["working_width"] == 64 and job.result["output_size"] == [96, 96]
+    assert all((a.width, a.height) == (96, 96) for a in maps.values())
     assert material.assets.filter(role="render").count() >= 3
     normal = read_image(maps["normal"].file.path).pixels.astype(np.float32) / 255 * 2 - 1
     assert np.abs(np.linalg.norm(normal, axis=2) - 1).max() < 0.03

@@ -21,6 +21,9 @@ def add_parsers(commands) -> None:
     capture.add_argument("--surface", choices=("auto", "periodic", "stochastic"), default="auto",
                          help="periodic: tiles, weaves, grilles; stochastic: leather, sand...")
     capture.add_argument("--fov", type=float, help="Horizontal field of view in degrees (default: from EXIF, else 65).")
+    capture.add_argument("--resolution", type=int, metavar="PX",
+                         help="Size of the maps (longest side); default: the tile's size in the photo. "
+                              "Larger sizes are enlarged by the service's super-resolution network.")
     capture.add_argument("--bit-depth", choices=("8", "16"), help="PNG bit depth of the maps (default 8).")
     capture.add_argument("--exr", action="store_true", default=None, help="Also write linear float EXR maps.")
     capture.add_argument("--name", help="Name of the material in the project.")
@@ -35,8 +38,8 @@ def run_capture(args: argparse.Namespace, client: Client) -> int:
     if args.export and EXPORT_KIND not in {k["kind"] for k in client.job_kinds()}:
         # Asked before the upload, so a capture is not run for an export that cannot follow.
         raise UsageError(f"The server at {client.url} has no {EXPORT_KIND} job kind; it cannot --export.")
-    options = {"quality": args.quality, "surface": args.surface, "fov": args.fov, "bit_depth": args.bit_depth,
-               "exr": args.exr, "name": args.name}
+    options = {"quality": args.quality, "surface": args.surface, "fov": args.fov, "resolution": args.resolution,
+               "bit_depth": args.bit_depth, "exr": args.exr, "name": args.name}
     job = client.capture(project, args.flash, args.guide, **options)
     say(f"Capture job {job['id']} started.")
     job = wait_with_progress(client, project, job, "capture")
