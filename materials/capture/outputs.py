@@ -13,7 +13,7 @@ from .pipeline import CaptureResult
 
 
 def write_outputs(result: CaptureResult, folder, *, bit_depth: str = "8", exr: bool = False) -> list:
-    """Write `<map>.png` (bit_depth "8" or "16"), optionally `<map>.exr` with
+    """Write `<map>.png` (bit_depth "8" or "16"; height.png always 16), optionally `<map>.exr` with
     linear float values (albedo/specular linear, normal in [-1,1], the rest as
     encoded), the renders as 8-bit PNG, and report.json. Returns the paths."""
     if bit_depth not in ("8", "16"):
@@ -23,13 +23,14 @@ def write_outputs(result: CaptureResult, folder, *, bit_depth: str = "8", exr: b
     written = []
     for name, img in result.encoded.items():
         path = folder / f"{name}.png"
-        write_image(path, from_float32(img, bit_depth), bit_depth=bit_depth)
+        depth = "16" if name == "height" else bit_depth  # 8-bit heights displace in visible terraces
+        write_image(path, from_float32(img, depth), bit_depth=depth)
         written.append(path)
     if exr:
         m = result.maps
         linear = {"albedo": m.albedo, "specular": m.specular, "normal": m.normal,
                   "roughness": m.roughness, "glossiness": 1 - m.roughness,
-                  "anisotropy": result.encoded["anisotropy"]}
+                  "anisotropy": result.encoded["anisotropy"], "height": result.encoded["height"]}
         for name, img in linear.items():
             path = folder / f"{name}.exr"
             write_image(path, np.ascontiguousarray(img, dtype=np.float32))

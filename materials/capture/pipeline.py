@@ -26,6 +26,7 @@ from .align import align_guide, even_illumination, local_contrast, warp_guide
 from .errors import CaptureInputError
 from .fit import FitSettings, FlashGeometry, fit_svbrdf, initial_albedo
 from imaging.lattice import Lattice, find_lattice, rectangular_cell
+from .height import height_map
 from .maps import SvbrdfMaps, encode_maps, reframe
 from .observations import CLIP_LEVEL_SRGB, gather, room_light, sample
 from .renders import new_light_renders, psnr_srgb, rerender_flash
@@ -330,6 +331,8 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
                                for f, c, w in details["rings"]],
         "normal_detail_gain": details["detail_gain"],
         "rerender_psnr_db": round(psnr, 2),
+        # The relief's depth over the tile's width: the displacement scale of height.png.
+        "height_depth": round(height_map(maps.normal)[1], 5),
         "albedo_scale": "flash power unknown: albedo and specular share one scale, set so the "
                         "99th percentile of the albedo is 0.8 (or of the specular 1.0, if higher)",
         "time_s": times,

@@ -55,9 +55,22 @@ def test_periodic_capture_recovers_the_tile(tiles):
     assert result.report["rerender_psnr_db"] > 28
 
 
+def test_height_map_follows_the_true_relief(tiles):
+    """The height integrated from the fitted normals matches the one from the true normals."""
+    from materials.capture.height import height_from_normals
+
+    cap, result, _ = tiles
+    normal = _truth_at_tile(cap, result)[0]
+    truth = height_from_normals(normal / np.linalg.norm(normal, axis=-1, keepdims=True))
+    fitted = height_from_normals(result.maps.normal)
+    assert np.corrcoef(truth.ravel(), fitted.ravel())[0, 1] > 0.9
+    depth = np.ptp(truth) / truth.shape[1]
+    assert result.report["height_depth"] == pytest.approx(depth, rel=0.3)
+
+
 def test_outputs_and_report_are_complete(tiles):
     _, result, stages = tiles
-    assert set(result.encoded) == {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy"}
+    assert set(result.encoded) == {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height"}
     for name, img in result.encoded.items():
         assert img.shape[:2] == (64, 64) and img.min() >= 0 and img.max() <= 1, name
     assert {"input_flash", "rerender_flash", "render_light_side", "render_light_corner"} <= set(result.renders)
