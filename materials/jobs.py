@@ -12,7 +12,7 @@ from materials.exports import canonical_role, missing_roles
 from webapp.jobs.registry import InputSpec, JobKind, register
 from webapp.services.assets import IMAGE_FORMATS, precision_rank
 
-MAP_ROLES = ("albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height")
+MAP_ROLES = ("albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height", "ao")
 MIN_SIDE = 64  # mirrors materials.capture.pipeline.MIN_SIDE_PX (that module imports torch)
 
 

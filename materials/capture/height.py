@@ -32,9 +32,13 @@ def height_from_normals(normal: np.ndarray) -> np.ndarray:
 
 
 def height_map(normal: np.ndarray) -> tuple[np.ndarray, float]:
-    """(height (H,W) float32 in [0,1], depth): the height stretched to [0,1] (0 lowest),
+    """(height (H,W) float32 in [0,1], depth) of the normals `normal` (H,W,3): see `stretch`."""
+    return stretch(height_from_normals(normal))
+
+
+def stretch(height: np.ndarray) -> tuple[np.ndarray, float]:
+    """(height (H,W) float32 in [0,1], depth): a height in texels stretched to [0,1] (0 lowest),
     and its range as a fraction of the tile's width (scale a displacement by it)."""
-    height = height_from_normals(normal)
     low, high = float(height.min()), float(height.max())
     span = high - low
     encoded = (height - low) / span if span > 1e-9 else np.zeros_like(height)

@@ -10,9 +10,10 @@ import torch
 
 from imaging.color import linear_to_srgb, srgb_to_linear
 
-from .height import height_map
+from .height import height_from_normals, stretch
+from .occlusion import ambient_occlusion
 
-MAP_NAMES = ("albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height")
+MAP_NAMES = ("albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height", "ao")
 
 
 @dataclass
@@ -63,9 +64,11 @@ def encode_maps(maps: SvbrdfMaps) -> dict:
     albedo, specular: sRGB (H,W,3); normal: n*0.5+0.5 (H,W,3), OpenGL +Y up;
     roughness: linear r (H,W); glossiness: 1-r (H,W); anisotropy: linear RGB
     (cos phi, sin phi)*0.5+0.5 and B = a (H,W,3); height: the normals integrated
-    (height.py), stretched to [0,1] (H,W).
+    (height.py), stretched to [0,1] (H,W); ao: the relief's ambient occlusion
+    (occlusion.py), 1 = open (H,W).
     """
     normal = maps.normal / np.linalg.norm(maps.normal, axis=-1, keepdims=True).clip(1e-12)
+    relief = height_from_normals(normal)
     aniso = np.stack([np.cos(maps.angle) * 0.5 + 0.5, np.sin(maps.angle) * 0.5 + 0.5,
                       maps.anisotropy], axis=-1)
     enc = {
@@ -75,7 +78,8 @@ def encode_maps(maps: SvbrdfMaps) -> dict:
         "roughness": maps.roughness,
         "glossiness": 1.0 - maps.roughness,
         "anisotropy": aniso,
-        "height": height_map(normal)[0],
+        "height": stretch(relief)[0],
+        "ao": ambient_occlusion(relief),
     }
     return {k: np.clip(np.asarray(v, dtype=np.float32), 0.0, 1.0) for k, v in enc.items()}
 

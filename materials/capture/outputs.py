@@ -30,7 +30,8 @@ def write_outputs(result: CaptureResult, folder, *, bit_depth: str = "8", exr: b
         m = result.maps
         linear = {"albedo": m.albedo, "specular": m.specular, "normal": m.normal,
                   "roughness": m.roughness, "glossiness": 1 - m.roughness,
-                  "anisotropy": result.encoded["anisotropy"], "height": result.encoded["height"]}
+                  "anisotropy": result.encoded["anisotropy"], "height": result.encoded["height"],
+                  "ao": result.encoded["ao"]}
         for name, img in linear.items():
             path = folder / f"{name}.exr"
             write_image(path, np.ascontiguousarray(img, dtype=np.float32))

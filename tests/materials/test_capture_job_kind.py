@@ -44,7 +44,7 @@ def test_pair_upload_and_capture_give_a_material_set(api_for, alice, project, pa
     material = job.output_set
     assert material.kind == "material"
     maps = {a.role: a for a in material.assets.exclude(role__in=["render", "report"])}
-    assert set(maps) == {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height"}
+    assert set(maps) == {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height", "ao"}
     assert (maps["height"].bit_depth, maps["height"].colour_space) == ("16", "linear")  # 16-bit whatever the rest
     assert (maps["albedo"].colour_space, maps["normal"].colour_space) == ("srgb", "linear")
     # The lattice tile (64 px in the photo), enlarged to the asked resolution.
@@ -71,7 +71,7 @@ def test_a_captured_material_goes_on_to_the_other_tools(api_for, alice, project,
     assert run_queued_jobs() == ["succeeded"]
     material = AssetSet.objects.get(kind="material")
     jobs = f"/api/v1/projects/{project.id}/jobs"
-    maps = {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height"}
+    maps = {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height", "ao"}
 
     varied = api.post(jobs, {"kind": "texture.variations", "inputs": {"set": str(material.id)},
                              "params": {"count": 1, "mode": "fast", "seed": 1}}, format="json")

@@ -49,7 +49,7 @@ def test_encodings_follow_the_documented_conventions():
     assert enc["anisotropy"][0, 0, :2] == pytest.approx([0.5, 1.0], abs=1e-6)
     assert enc["glossiness"][0, 0] == pytest.approx(0.75)
     assert enc["albedo"][0, 0, 0] == pytest.approx(0.7354, abs=1e-3)  # sRGB-encoded 0.5
-    assert set(enc) == {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height"}
+    assert set(enc) == {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height", "ao"}
     assert enc["height"].shape == (2, 2) and 0 <= enc["height"].min() <= enc["height"].max() <= 1
 
 

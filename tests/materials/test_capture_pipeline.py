@@ -55,8 +55,8 @@ def test_periodic_capture_recovers_the_tile(tiles):
     assert result.report["rerender_psnr_db"] > 28
 
 
-def test_height_map_follows_the_true_relief(tiles):
-    """The height integrated from the fitted normals matches the one from the true normals."""
+def test_height_and_occlusion_follow_the_true_relief(tiles):
+    """The height integrated from the fitted normals, and its occlusion, match the true normals'."""
     from materials.capture.height import height_from_normals
 
     cap, result, _ = tiles
@@ -66,11 +66,18 @@ def test_height_map_follows_the_true_relief(tiles):
     assert np.corrcoef(truth.ravel(), fitted.ravel())[0, 1] > 0.9
     depth = np.ptp(truth) / truth.shape[1]
     assert result.report["height_depth"] == pytest.approx(depth, rel=0.3)
+    # And so does the occlusion of that relief (the grout between the tiles is the dark part).
+    from materials.capture.occlusion import ambient_occlusion
+
+    true_ao = ambient_occlusion(truth)
+    assert np.corrcoef(true_ao.ravel(), result.encoded["ao"].ravel())[0, 1] > 0.8
+    assert true_ao.min() < 0.97  # the relief occludes at all
 
 
 def test_outputs_and_report_are_complete(tiles):
     _, result, stages = tiles
-    assert set(result.encoded) == {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height"}
+    assert set(result.encoded) == {"albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height",
+                                   "ao"}
     for name, img in result.encoded.items():
         assert img.shape[:2] == (64, 64) and img.min() >= 0 and img.max() <= 1, name
     assert {"input_flash", "rerender_flash", "render_light_side", "render_light_corner"} <= set(result.renders)
