@@ -3,7 +3,7 @@ import { api, apiAll, projectPath } from "./api.js";
 
 export const ROLES = ["texture", "albedo", "normal", "roughness", "glossiness", "specular", "anisotropy",
   "height", "ao", "metallic", "mask", "flash", "guide"];
-export const MATERIAL_ROLES = ["albedo", "normal", "roughness", "glossiness", "specular", "anisotropy"];
+export const MATERIAL_ROLES = ["albedo", "normal", "roughness", "glossiness", "specular", "anisotropy", "ao"];
 // Formats a browser can show in <img> and three.js can load.
 export const WEB_FORMATS = ["png", "jpeg", "webp"];
 

@@ -97,6 +97,8 @@ export class MaterialViewer {
     m.specularIntensity = 1;
     m.anisotropyMap = maps.anisotropy || null;
     m.anisotropy = maps.anisotropy ? 1 : 0;
+    // Occlusion darkens the ambient (environment) light only, as in engines.
+    m.aoMap = maps.ao || null;
     m.needsUpdate = true;
     this.setTiling(this.tiling || 1);
     return Object.keys(maps);
