@@ -109,6 +109,8 @@ export function captureSummary(report) {
   const tile = report.tile || {};
   const size = `${Math.round(tile.width)}×${Math.round(tile.height)} px`;
   add("Surface", report.surface === "periodic" ? `periodic: a ${size} tile repeats` : `stochastic: a ${size} tile, made seamless`);
+  if (report.output_size) add("Maps", `${report.output_size[0]}×${report.output_size[1]} px (${report.output_resampling})`);
+  if (report.height_depth != null) add("Relief depth (height map range)", `${pct(report.height_depth)} of the tile's width`);
   add("Views per tile pixel", String(report.matches_per_pixel_median));
   add("Flash photo re-rendered from the maps", `${report.rerender_psnr_db} dB PSNR`);
   const alignment = report.alignment || {};
