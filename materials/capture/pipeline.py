@@ -175,7 +175,12 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     guide, _, _ = _load(guide, "guide")
     if flash.shape[0] < MIN_SIDE_PX or flash.shape[1] < MIN_SIDE_PX:
         raise CaptureInputError(f"the photos are too small; use at least {MIN_SIDE_PX} pixels on each side")
-    if abs(flash.shape[0] / flash.shape[1] - guide.shape[0] / guide.shape[1]) > 0.02:
+    aspect = lambda image: image.shape[0] / image.shape[1]
+    if abs(aspect(flash) - aspect(guide)) > 0.02 and abs(aspect(flash) - 1 / aspect(guide)) <= 0.02:
+        # The phone was turned between the shots (portrait / landscape): a quarter turn brings
+        # the guide back; which way does not matter, the alignment takes any rotation.
+        guide = np.ascontiguousarray(np.rot90(guide))
+    if abs(aspect(flash) - aspect(guide)) > 0.02:
         raise CaptureInputError("the flash and guide photos have different aspect ratios; "
                                 "take both with the same camera settings")
     clipped_fraction = float(flash_clip.any(-1).mean())

@@ -125,6 +125,18 @@ def test_progress_callback_exceptions_cancel_the_job(one_thread):
     assert "aligning photos" in seen
 
 
+def test_a_guide_taken_with_the_phone_turned_is_turned_back(tiles, one_thread):
+    """Portrait guide, landscape flash photo: the guide is turned a quarter and aligned."""
+    cap, straight, _ = tiles
+    turned = capture_material(cap.flash, np.ascontiguousarray(np.rot90(cap.guide, -1)), fov_deg=65, quality="fast")
+    assert turned.report["surface"] == "periodic" and turned.maps.shape == (64, 64)
+    normal = _truth_at_tile(cap, turned)[0]
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    err = np.degrees(np.arccos(np.clip((normal * turned.maps.normal).sum(-1), -1, 1)))
+    assert err.mean() < 4.0
+    assert turned.report["rerender_psnr_db"] > 28
+
+
 def test_bad_inputs_get_clear_errors():
     cap = make_capture("tiles", width=256, height=192, period=64)
     with pytest.raises(CaptureInputError, match="over-exposed"):
@@ -140,6 +152,8 @@ def test_bad_inputs_get_clear_errors():
         capture_material(cap.flash, cap.guide, surface="stochastic", tile_size=120)
     with pytest.raises(ValueError):
         capture_material(cap.flash, cap.guide, quality="ultra")
+    with pytest.raises(CaptureInputError, match="different aspect ratios"):
+        capture_material(cap.flash, cap.guide[:, :200])
     leather = make_capture("leather", width=256, height=192, seed=6)
     with pytest.raises(CaptureInputError, match="no repeating pattern"):
         capture_material(leather.flash, leather.guide, surface="periodic")
