@@ -112,6 +112,25 @@ def _rgb(x: np.ndarray, name: str) -> np.ndarray:
     return np.ascontiguousarray(x[..., :3], dtype=np.float32)
 
 
+def _align_upright(flash: np.ndarray, guide: np.ndarray):
+    """(guide, alignment): the guide as it is, or turned half round when it aligns only that
+    way or aligns upside down (a rotation over 90 deg left to the warp). The first attempt's
+    error is raised when neither aligns."""
+    error, upside_down = None, None
+    for candidate in (guide, np.ascontiguousarray(np.rot90(guide, 2))):
+        try:
+            alignment = align_guide(_luminance(flash), _luminance(candidate))
+        except CaptureInputError as exc:
+            error = error or exc
+            continue
+        if alignment.homography[0, 0] + alignment.homography[1, 1] >= 0:
+            return candidate, alignment
+        upside_down = upside_down or (candidate, alignment)
+    if upside_down is not None:
+        return upside_down
+    raise error
+
+
 def _luminance(rgb: np.ndarray) -> np.ndarray:
     """(H,W,3) linear -> (H,W) float32 luminance."""
     return np.ascontiguousarray(luminance(rgb)[..., 0], dtype=np.float32)
@@ -177,8 +196,8 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         raise CaptureInputError(f"the photos are too small; use at least {MIN_SIDE_PX} pixels on each side")
     aspect = lambda image: image.shape[0] / image.shape[1]
     if abs(aspect(flash) - aspect(guide)) > 0.02 and abs(aspect(flash) - 1 / aspect(guide)) <= 0.02:
-        # The phone was turned between the shots (portrait / landscape): a quarter turn brings
-        # the guide back; which way does not matter, the alignment takes any rotation.
+        # The phone was held in portrait for one shot and landscape for the other: a quarter
+        # turn (the alignment below turns it half round too if that was the wrong way).
         guide = np.ascontiguousarray(np.rot90(guide))
     if abs(aspect(flash) - aspect(guide)) > 0.02:
         raise CaptureInputError("the flash and guide photos have different aspect ratios; "
@@ -203,7 +222,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     stage("load_s")
 
     report_progress(0.05, "aligning photos")
-    alignment = align_guide(_luminance(flash), _luminance(guide))
+    guide, alignment = _align_upright(flash, guide)
     stage("align_s")
     photo_guide = guide
     repeats = _find_repeats(flash, photo_guide, flash_clip, alignment.homography, surface, tile_size, report_progress)

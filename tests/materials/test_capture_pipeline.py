@@ -125,11 +125,16 @@ def test_progress_callback_exceptions_cancel_the_job(one_thread):
     assert "aligning photos" in seen
 
 
-def test_a_guide_taken_with_the_phone_turned_is_turned_back(tiles, one_thread):
-    """Portrait guide, landscape flash photo: the guide is turned a quarter and aligned."""
-    cap, straight, _ = tiles
-    turned = capture_material(cap.flash, np.ascontiguousarray(np.rot90(cap.guide, -1)), fov_deg=65, quality="fast")
+@pytest.mark.parametrize("quarters", [-1, 1])
+def test_a_guide_taken_with_the_phone_turned_is_turned_back(tiles, one_thread, quarters):
+    """Portrait guide, landscape flash photo, turned either way: the guide is turned back
+    exactly (no half-turn left for the warp) and aligned."""
+    cap, _, _ = tiles
+    turned = capture_material(cap.flash, np.ascontiguousarray(np.rot90(cap.guide, quarters)), fov_deg=65,
+                              quality="fast")
     assert turned.report["surface"] == "periodic" and turned.maps.shape == (64, 64)
+    homography = np.array(turned.report["alignment"]["homography"])
+    assert np.allclose(homography[:2, :2], np.eye(2), atol=0.01)  # what is left is no turn at all
     normal = _truth_at_tile(cap, turned)[0]
     normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
     err = np.degrees(np.arccos(np.clip((normal * turned.maps.normal).sum(-1), -1, 1)))
