@@ -4,6 +4,9 @@ re-renders for checking and the capture report (see docs/capture.md, docs/shadin
 and `material.export`: a material set as engine-ready files (glTF, Unreal, Unity, plain PBR;
 see docs/exports.md)."""
 
+import re
+from pathlib import PurePosixPath
+
 from rest_framework import serializers
 
 from materials.exports import MAP_ROLES as EXPORT_MAP_ROLES
@@ -135,16 +138,37 @@ def export_maps(assets) -> dict:
     return chosen
 
 
-def _missing_maps_message(maps) -> str | None:
-    missing = missing_roles(maps)
-    if not missing:
-        return None
-    return (f"The set has no {' or '.join(missing)} map; an export needs albedo and normal maps "
-            "(upload them with those roles, or export a material set).")
+def export_groups(assets) -> dict:
+    """{material name prefix: export_maps of its files}. One material ("") unless some role has
+    files of different names (a set of variations: variation_01_albedo.png, variation_02_albedo.png),
+    then one per name prefix, the name with its role (and a separator) cut off the end."""
+    # An upload is stored under its role ("albedo_2.png"); the name it came with tells materials apart.
+    stem = lambda asset: PurePosixPath(asset.original_name or asset.name).stem
+    maps = [a for a in assets if a.format in IMAGE_FORMATS and canonical_role(a.role) in EXPORT_MAP_ROLES]
+    stems = {}
+    for asset in maps:
+        stems.setdefault(canonical_role(asset.role), set()).add(stem(asset))
+    if all(len(names) == 1 for names in stems.values()):
+        return {"": export_maps(maps)}
+    groups = {}
+    for asset in maps:
+        prefix = re.sub(rf"[_\-. ]*{re.escape(asset.role)}$", "", stem(asset), flags=re.IGNORECASE)
+        groups.setdefault(prefix, []).append(asset)
+    return {prefix: export_maps(group) for prefix, group in sorted(groups.items())}
+
+
+def _missing_maps_message(groups) -> str | None:
+    for prefix, maps in groups.items():
+        missing = missing_roles(maps)
+        if missing:
+            which = f"The material {prefix!r} in the set" if prefix else "The set"
+            return (f"{which} has no {' or '.join(missing)} map; an export needs albedo and normal maps "
+                    "(upload them with those roles, or export a material set).")
+    return None
 
 
 def check_export(inputs, params):
-    message = _missing_maps_message(export_maps(inputs["set"]))
+    message = _missing_maps_message(export_groups(inputs["set"]))
     if message:
         raise serializers.ValidationError({"inputs.set": message})
 
@@ -154,30 +178,40 @@ def run_export(ctx) -> None:
     from materials.exports import ExportOptions, SourceMap, export_material, safe_name
     from webapp.jobs.runtime import JobInputError
 
-    maps = export_maps(ctx.inputs["set"])
-    message = _missing_maps_message(maps)
+    groups = export_groups(ctx.inputs["set"])
+    message = _missing_maps_message(groups)
     if message:  # checked at creation, but the set may have changed since
         raise JobInputError(message)
-    material_set = maps["albedo"].asset_set
+    material_set = next(iter(groups.values()))["albedo"].asset_set
     params = ctx.params
     preset, name = params["preset"], safe_name(params.get("name") or material_set.name)
-    sources = {}
-    for index, (role, asset) in enumerate(maps.items()):
-        ctx.progress(0.5 * index / len(maps), f"reading {asset.name}")
-        sources[role] = SourceMap(ctx.read_input(asset).pixels, asset.colour_space)
-    ctx.progress(0.5, f"writing the {EXPORT_PRESETS[preset]} files")
     options = ExportOptions(bit_depth=params["bit_depth"], exr=params["exr"], resolution=params.get("resolution"))
-    result = export_material(sources, ctx.output_path("x").parent, preset=preset, name=name, options=options)
-    for file in result.files:
-        # Model files (.gltf, .bin, .glb) are recorded with the size and depth of their textures.
-        info = None if file.is_image else ImageInfo(file.format, file.width, file.height, 0, file.bit_depth)
-        ctx.add_output(file.path.name, file.role, colour_space=file.colour_space, source=maps["albedo"],
-                       metadata={"export": preset}, info=info)
+    materials, files, notes = [], [], []
+    for number, (prefix, maps) in enumerate(groups.items()):
+        # Each material of a set of several gets its own files, named after its prefix.
+        material_name = safe_name(f"{name} {prefix}") if prefix else name
+        span = (number / len(groups), (number + 1) / len(groups))
+        sources = {}
+        for index, (role, asset) in enumerate(maps.items()):
+            ctx.progress(span[0] + 0.5 * (span[1] - span[0]) * index / len(maps), f"reading {asset.name}")
+            sources[role] = SourceMap(ctx.read_input(asset).pixels, asset.colour_space)
+        ctx.progress(span[0] + 0.5 * (span[1] - span[0]), f"writing the {EXPORT_PRESETS[preset]} files of {material_name}")
+        result = export_material(sources, ctx.output_path("x").parent, preset=preset, name=material_name,
+                                 options=options)
+        for file in result.files:
+            # Model files (.gltf, .bin, .glb) are recorded with the size and depth of their textures.
+            info = None if file.is_image else ImageInfo(file.format, file.width, file.height, 0, file.bit_depth)
+            ctx.add_output(file.path.name, file.role, colour_space=file.colour_space, source=maps["albedo"],
+                           metadata={"export": preset, "material": material_name}, info=info)
+        materials.append({"name": material_name, "width": result.width, "height": result.height,
+                          "files": [file.path.name for file in result.files]})
+        files += materials[-1]["files"]
+        notes += [note for note in result.notes if note not in notes]
     ctx.outputs.name = f"{name} ({EXPORT_PRESETS[preset]})"
     ctx.outputs.kind = "export"
     ctx.outputs.tags = list(material_set.tags)
-    ctx.result = {"preset": preset, "name": name, "width": result.width, "height": result.height,
-                  "files": [file.path.name for file in result.files], "notes": result.notes}
+    ctx.result = {"preset": preset, "name": materials[0]["name"], "width": materials[0]["width"],
+                  "height": materials[0]["height"], "files": files, "notes": notes, "materials": materials}
 
 
 register(JobKind(

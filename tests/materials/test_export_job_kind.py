@@ -120,6 +120,30 @@ def test_exporting_or_previewing_an_export_set_is_refused_as_it_holds_no_images(
     assert again.status_code == 400 and again.json()["error"]["field"] == "inputs.set"
 
 
+def test_a_set_of_several_materials_exports_each(api_for, alice, project, upload, run_queued_jobs):
+    """A variations set (variation_01_albedo.png, variation_02_albedo.png, ...): one export per
+    material, named after its prefix; one without a normal map is refused naming it."""
+    api = api_for(alice)
+    maps = {f"variation_0{n}_{role}.png": (role, MAPS[role]) for n in (1, 2) for role in ("albedo", "normal")}
+    maps["contact_sheet.png"] = ("preview", MAPS["albedo"])  # not a map: no material of its own
+    response = upload(api, project, [(name, data) for name, (_, data) in maps.items()],
+                      roles=[role for role, _ in maps.values()], name="Moss", previews="false")
+    assert response.status_code == 201, response.content
+    assert create(api, project, {"preset": "unreal"}, {"set": response.json()["set"]["id"]}).status_code == 202
+    assert run_queued_jobs() == ["succeeded"]
+    export = Job.objects.get(kind="material.export")
+    names = sorted(a.name for a in export.output_set.assets.all())
+    assert names == ["T_MossVariation01_BC.png", "T_MossVariation01_N.png", "T_MossVariation01_ORM.png",
+                     "T_MossVariation02_BC.png", "T_MossVariation02_N.png", "T_MossVariation02_ORM.png"]
+    assert [m["name"] for m in export.result["materials"]] == ["MossVariation01", "MossVariation02"]
+
+    partial = upload(api, project, [("a_albedo.png", MAPS["albedo"]), ("a_normal.png", MAPS["normal"]),
+                                    ("b_albedo.png", MAPS["albedo"])], roles=["albedo", "normal", "albedo"],
+                     name="Two", previews="false")
+    refused = create(api, project, {"preset": "pbr"}, {"set": partial.json()["set"]["id"]})
+    assert refused.status_code == 400 and "The material 'b' in the set has no normal map" in refused.content.decode()
+
+
 def test_a_set_without_normal_map_is_refused_naming_it(api_for, alice, project, material_set):
     set_id = material_set({"albedo": MAPS["albedo"], "roughness": MAPS["roughness"]})
     response = create(api_for(alice), project, {"preset": "unity"}, {"set": set_id})
