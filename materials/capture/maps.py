@@ -58,7 +58,7 @@ class SvbrdfMaps:
                           n("anisotropy"), n("angle"))
 
 
-def encode_maps(maps: SvbrdfMaps) -> dict:
+def encode_maps(maps: SvbrdfMaps, relief: np.ndarray | None = None) -> dict:
     """File encodings, float32 in [0,1] ready for 8/16-bit PNG.
 
     albedo, specular: sRGB (H,W,3); normal: n*0.5+0.5 (H,W,3), OpenGL +Y up;
@@ -68,7 +68,8 @@ def encode_maps(maps: SvbrdfMaps) -> dict:
     (occlusion.py), 1 = open (H,W).
     """
     normal = maps.normal / np.linalg.norm(maps.normal, axis=-1, keepdims=True).clip(1e-12)
-    relief = height_from_normals(normal)
+    if relief is None:  # callers that also report the relief's depth pass it in (one FFT)
+        relief = height_from_normals(normal)
     aniso = np.stack([np.cos(maps.angle) * 0.5 + 0.5, np.sin(maps.angle) * 0.5 + 0.5,
                       maps.anisotropy], axis=-1)
     enc = {

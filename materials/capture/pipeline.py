@@ -26,7 +26,7 @@ from .align import align_guide, even_illumination, local_contrast, warp_guide
 from .errors import CaptureInputError
 from .fit import FitSettings, FlashGeometry, fit_svbrdf, initial_albedo
 from imaging.lattice import Lattice, find_lattice, rectangular_cell
-from .height import height_map
+from .height import height_from_normals, stretch
 from .maps import SvbrdfMaps, encode_maps, reframe
 from .observations import CLIP_LEVEL_SRGB, gather, room_light, sample
 from .renders import new_light_renders, psnr_srgb, rerender_flash
@@ -319,6 +319,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
                                                                                     f"making the tile seamless: {text}"))
         stage("tileable_s")
 
+    relief = height_from_normals(maps.normal)  # of the written maps: height.png and its depth
     report = {
         "surface": kind,
         "working_size": [w, h],
@@ -356,13 +357,13 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         "normal_detail_gain": details["detail_gain"],
         "rerender_psnr_db": round(psnr, 2),
         # The relief's depth over the tile's width: the displacement scale of height.png.
-        "height_depth": round(height_map(maps.normal)[1], 5),
+        "height_depth": round(stretch(relief)[1], 5),
         "albedo_scale": "flash power unknown: albedo and specular share one scale, set so the "
                         "99th percentile of the albedo is 0.8 (or of the specular 1.0, if higher)",
         "time_s": times,
     }
     report_progress(1.0, "done")
-    return CaptureResult(maps=maps, encoded=encode_maps(maps), renders=renders, report=report,
+    return CaptureResult(maps=maps, encoded=encode_maps(maps, relief), renders=renders, report=report,
                          fitted_maps=fitted_maps)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from imaging.color import srgb_to_linear
 from imaging.resize import resize
 
-from .height import height_map
+from .height import height_from_normals, stretch
 from .maps import SvbrdfMaps, encode_maps
 from .shading import MIN_ROUGHNESS
 
@@ -83,7 +83,8 @@ def at_resolution(result, resolution: int | None, progress=None):
     maps = resize_maps(result.maps, size, progress=progress)
     method = ("super-resolution network (PSNR model), then resampled" if size[0] > result.maps.shape[0]
               or size[1] > result.maps.shape[1] else "resampled" if size != result.maps.shape else "native")
+    relief = height_from_normals(maps.normal)
     report = dict(result.report, output_size=[size[1], size[0]], output_resampling=method,
-                  height_depth=round(height_map(maps.normal)[1], 5))
-    return replace(result, maps=maps, encoded=encode_maps(maps), report=report)
+                  height_depth=round(stretch(relief)[1], 5))
+    return replace(result, maps=maps, encoded=encode_maps(maps, relief), report=report)
 
