@@ -13,7 +13,7 @@ from materials.exports import MAP_ROLES as EXPORT_MAP_ROLES
 from materials.exports import PRESETS as EXPORT_PRESETS
 from materials.exports import canonical_role, missing_roles
 from webapp.jobs.registry import InputSpec, JobKind, register
-from webapp.services.assets import IMAGE_FORMATS, precision_rank
+from webapp.services.assets import IMAGE_FORMATS, most_precise
 
 MAP_ROLES = ("albedo", "specular", "normal", "roughness", "glossiness", "anisotropy", "height", "ao")
 MIN_SIDE = 64  # mirrors materials.capture.pipeline.MIN_SIDE_PX (that module imports torch)
@@ -125,17 +125,15 @@ class ExportParams(serializers.Serializer):
                                              "instead of PNG; colour maps stay sRGB PNG, glTF stays PNG.")
 
 
+def _map_files(assets) -> list:
+    """The assets that are maps an export uses; renders, thumbnails and non-image files are not."""
+    return [a for a in assets if canonical_role(a.role) in EXPORT_MAP_ROLES and a.format in IMAGE_FORMATS]
+
+
 def export_maps(assets) -> dict:
     """The set's maps by role (aliases such as occlusion -> ao resolved), the most precise
-    file of each role; renders, thumbnails and non-image files are left out."""
-    chosen = {}
-    for asset in assets:
-        role = canonical_role(asset.role)
-        if role not in EXPORT_MAP_ROLES or asset.format not in IMAGE_FORMATS:
-            continue
-        if role not in chosen or precision_rank(asset) > precision_rank(chosen[role]):
-            chosen[role] = asset
-    return chosen
+    file of each role."""
+    return most_precise(_map_files(assets), lambda asset: canonical_role(asset.role))
 
 
 def export_groups(assets) -> dict:
@@ -144,7 +142,7 @@ def export_groups(assets) -> dict:
     then one per name prefix, the name with its role (and a separator) cut off the end."""
     # An upload is stored under its role ("albedo_2.png"); the name it came with tells materials apart.
     stem = lambda asset: PurePosixPath(asset.original_name or asset.name).stem
-    maps = [a for a in assets if a.format in IMAGE_FORMATS and canonical_role(a.role) in EXPORT_MAP_ROLES]
+    maps = _map_files(assets)
     stems = {}
     for asset in maps:
         stems.setdefault(canonical_role(asset.role), set()).add(stem(asset))

@@ -6,7 +6,7 @@ from pathlib import PurePosixPath
 from rest_framework import serializers
 
 from webapp.jobs.registry import InputSpec, JobKind, register
-from webapp.services.assets import precision_rank
+from webapp.services.assets import most_precise
 
 MIN_EXEMPLAR = 32  # mirrors textures.synthesis.job.MIN_EXEMPLAR (that module imports torch)
 MAX_COUNT = 32
@@ -38,14 +38,8 @@ def exemplar_maps(inputs) -> list:
     """The maps to synthesise: the texture asset, or every map of the material set, each once
     (a capture with EXR on stores albedo.png and albedo.exr: the most precise file is used)."""
     assets = inputs.get("texture") or inputs.get("set") or []
-    chosen = {}
-    for asset in assets:
-        if asset.role in SKIPPED_ROLES:
-            continue
-        key = (asset.role, PurePosixPath(asset.name).stem)
-        if key not in chosen or precision_rank(asset) > precision_rank(chosen[key]):
-            chosen[key] = asset
-    return list(chosen.values())
+    maps = [a for a in assets if a.role not in SKIPPED_ROLES]
+    return list(most_precise(maps, lambda asset: (asset.role, PurePosixPath(asset.name).stem)).values())
 
 
 def check_texture_inputs(inputs, params):

@@ -29,6 +29,17 @@ def precision_rank(asset: Asset) -> int:
     return {"8": 0, "16": 1, "32f": 2}.get(asset.bit_depth, 0)
 
 
+def most_precise(assets, key) -> dict:
+    """{key(asset): the most precise of the assets with that key} (the first on ties), for a set
+    that holds one map twice, e.g. a capture's albedo.png and albedo.exr."""
+    chosen = {}
+    for asset in assets:
+        k = key(asset)
+        if k not in chosen or precision_rank(asset) > precision_rank(chosen[k]):
+            chosen[k] = asset
+    return chosen
+
+
 def sha256_of(path: Path) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
     with open(path, "rb") as handle:
