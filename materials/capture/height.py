@@ -31,11 +31,6 @@ def height_from_normals(normal: np.ndarray) -> np.ndarray:
     return np.real(np.fft.ifft2(spectrum)).astype(np.float32)
 
 
-def height_map(normal: np.ndarray) -> tuple[np.ndarray, float]:
-    """(height (H,W) float32 in [0,1], depth) of the normals `normal` (H,W,3): see `stretch`."""
-    return stretch(height_from_normals(normal))
-
-
 def stretch(height: np.ndarray) -> tuple[np.ndarray, float]:
     """(height (H,W) float32 in [0,1], depth): a height in texels stretched to [0,1] (0 lowest),
     and its range as a fraction of the tile's width (scale a displacement by it)."""

@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import ndimage
 
-from materials.capture.height import height_from_normals, height_map
+from materials.capture.height import height_from_normals, stretch
 from materials.capture.synthetic import normals_from_height
 
 
@@ -29,10 +29,10 @@ def test_a_bump_comes_out_raised():
 
 def test_encoding_spans_zero_to_one_and_depth_is_relative_to_the_width():
     height = relief()
-    encoded, depth = height_map(normals_from_height(height))
+    encoded, depth = stretch(height_from_normals(normals_from_height(height)))
     assert encoded.dtype == np.float32 and encoded.min() == 0 and encoded.max() == 1
     assert abs(depth - np.ptp(height) / height.shape[1]) < 1e-4
     flat = np.zeros((16, 16, 3), np.float32)
     flat[..., 2] = 1
-    encoded, depth = height_map(flat)
+    encoded, depth = stretch(height_from_normals(flat))
     assert depth == 0 and not encoded.any()
