@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from imaging.color import srgb_to_linear
+from imaging.color import linear_to_srgb, srgb_to_linear
 from imaging.resize import resize
 
 from .height import height_from_normals, stretch
@@ -53,10 +53,13 @@ def resize_maps(maps: SvbrdfMaps, size, progress=None) -> SvbrdfMaps:
         return maps
     enlarge = size[0] > maps.shape[0] or size[1] > maps.shape[1]
     fit = (lambda v, role: _enlarge(v, size, role, progress)) if enlarge else (lambda v, role: resize(v, size, wrap=True))
-    encoded = encode_maps(maps)
-    albedo = np.clip(fit(encoded["albedo"], "color"), 0, 1)
-    specular = np.clip(fit(encoded["specular"], "color"), 0, 1)
-    normal = fit(encoded["normal"], "normal") * 2 - 1
+    # The files' encodings (sRGB colour, 0.5n+0.5 normals), which the network expects;
+    # not encode_maps, which would also integrate the relief and its occlusion.
+    encode = lambda v: np.clip(np.asarray(v, np.float32), 0, 1)
+    albedo = np.clip(fit(encode(linear_to_srgb(maps.albedo)), "color"), 0, 1)
+    specular = np.clip(fit(encode(linear_to_srgb(maps.specular)), "color"), 0, 1)
+    unit = maps.normal / np.linalg.norm(maps.normal, axis=-1, keepdims=True).clip(1e-12)
+    normal = fit(encode(unit * 0.5 + 0.5), "normal") * 2 - 1
     normal /= np.linalg.norm(normal, axis=-1, keepdims=True).clip(1e-6)
     roughness = np.clip(fit(maps.roughness, "linear"), MIN_ROUGHNESS, 1)
     # The tangent direction is an axis (phi and phi + 180 deg are one), so the strength-weighted
