@@ -2,7 +2,8 @@
 
 The OpenCV wheel we pin is built without OpenEXR, so EXR is handled here.
 Supported: single-part scanline files with NONE, RLE, ZIPS or ZIP compression
-and HALF, FLOAT or UINT channels (the common output of texturing tools).
+and HALF, FLOAT or UINT channels (the common output of texturing tools),
+at most MAX_CHANNELS of them.
 Tiled, multi-part, deep and PIZ/PXR24/B44/DWA-compressed files raise
 ImageFormatError. We always write ZIP-compressed scanline files.
 
@@ -32,7 +33,11 @@ _ZIP = 3
 # pixel type id -> numpy dtype
 _PIXEL_DTYPES = {0: np.dtype("<u4"), 1: np.dtype("<f2"), 2: np.dtype("<f4")}
 _HALF, _FLOAT = 1, 2
+_HALF_MAX = float(np.finfo(np.float16).max)  # 65504: beyond it float16 rounds to inf
 _MAX_HEADER_BYTES = 16 << 20  # a sane header is a few kB; refuse runaway attribute sizes
+# RGBA plus a few dozen AOV layers. Every channel is inflated with each chunk,
+# used or not, so a header listing thousands of them is a memory bomb.
+MAX_CHANNELS = 64
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,11 @@ class ExrHeader:
     @property
     def picked_channels(self) -> list:
         return pick_channels([c.name for c in self.channels])
+
+    @property
+    def bytes_per_pixel(self) -> int:
+        """Stored bytes of one pixel, all channels together: what decoding inflates."""
+        return sum(_PIXEL_DTYPES[c.pixel_type].itemsize for c in self.channels)
 
 
 def _read_exact(fp, n: int) -> bytes:
@@ -89,6 +99,8 @@ def _parse_chlist(value: bytes) -> tuple:
         if pixel_type not in _PIXEL_DTYPES:
             raise ImageFormatError(f"unknown EXR pixel type {pixel_type}")
         channels.append(ExrChannel(name, pixel_type, x_sampling, y_sampling))
+        if len(channels) > MAX_CHANNELS:
+            raise ImageFormatError(f"EXR file has more than {MAX_CHANNELS} channels")
         pos = end + 17
     if not channels:
         raise ImageFormatError("EXR file has no channels")
@@ -157,9 +169,10 @@ def pick_channels(names: list) -> list:
 
 def _undo_zip_filter(buf: bytes) -> np.ndarray:
     """Reverse the byte predictor and the even/odd byte split applied before zlib."""
-    diffs = np.frombuffer(buf, np.uint8).astype(np.int64)
-    diffs[1:] -= 128
-    bytes_ = (np.cumsum(diffs) & 0xFF).astype(np.uint8)
+    # uint8 arithmetic wraps mod 256, as the predictor does: no wider copies of a big chunk.
+    bytes_ = np.frombuffer(buf, np.uint8).copy()
+    bytes_[1:] -= 128
+    np.cumsum(bytes_, dtype=np.uint8, out=bytes_)
     out = np.empty_like(bytes_)
     half = (len(bytes_) + 1) // 2
     out[0::2], out[1::2] = bytes_[:half], bytes_[half:]
@@ -261,17 +274,30 @@ def _attribute(name: str, type_name: str, value: bytes) -> bytes:
     return name.encode() + b"\0" + type_name.encode() + b"\0" + struct.pack("<i", len(value)) + value
 
 
+def _clip_to_half(pixels: np.ndarray) -> np.ndarray:
+    """Keep bright HDR values finite in half: casting 70000 would silently write inf."""
+    if not np.issubdtype(pixels.dtype, np.floating):
+        pixels = pixels.astype(np.float32)  # integers overflow half just the same
+    if np.isinf(pixels).any():
+        raise ValueError("cannot write infinite values to a half-float EXR: clip or fix them first")
+    return np.clip(pixels, -_HALF_MAX, _HALF_MAX)  # NaN passes through unchanged
+
+
 def encode(pixels: np.ndarray, half: bool = False) -> bytes:
     """Encode (H, W, C) or (H, W) float values as a ZIP-compressed scanline EXR.
 
     C=1 is written as channel Y, 2 as Y+A, 3 as RGB, 4 as RGBA. Values are
-    stored as given (linear, not clipped) in float32, or float16 if `half`.
+    stored as given (linear, not clipped) in float32, or float16 if `half`:
+    then finite values beyond +-65504 (the largest half) are clipped to it,
+    NaN stays NaN, and infinite input raises ValueError.
     """
     pixels = np.asarray(pixels)
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     if pixels.ndim != 3 or pixels.shape[2] not in _CHANNEL_NAMES:
         raise ValueError(f"expected (H,W,C) with C in 1..4, got {pixels.shape}")
+    if half:
+        pixels = _clip_to_half(pixels)
     height, width, n_channels = pixels.shape
     names = _CHANNEL_NAMES[n_channels]
     order = sorted(range(n_channels), key=lambda i: names[i])  # files list channels by name

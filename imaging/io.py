@@ -1,15 +1,21 @@
 """Read and write images: PNG, JPEG, TIFF, WebP and OpenEXR.
 
-Pixels are decoded with OpenCV (it keeps 16-bit RGB, which Pillow does not);
-Pillow parses headers, EXIF and catches truncated files; EXR goes through
-imaging.exr. Headers are checked against `max_pixels` before anything is
-decoded, so decompression bombs are refused cheaply.
+Pixels are decoded with OpenCV (it keeps 16-bit RGB, which Pillow does not),
+except the 8-bit TIFFs with alpha it gets wrong, which Pillow decodes; Pillow
+parses headers, EXIF and catches truncated files; EXR goes through
+imaging.exr. 8-bit pixels with an embedded non-sRGB ICC profile (Display P3
+from phones, Adobe RGB...) are converted to sRGB with LittleCMS. Headers are
+checked against `max_pixels` and the decoders' side limits before anything
+is decoded, so decompression bombs are refused cheaply. Whatever a parser
+raises on malformed data surfaces as ImageFormatError.
 """
 
+import functools
 import io
 import zlib
 import os
 import struct
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +23,9 @@ os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")  # before cv2 is first im
 
 import cv2
 import numpy as np
-from PIL import ExifTags, Image as PILImage, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin
+from PIL import (
+    ExifTags, Image as PILImage, ImageCms, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin,
+)
 
 from imaging import exr
 from imaging.errors import ImageFormatError, ImageTooLargeError
@@ -37,9 +45,26 @@ _PIL_OPENERS = {
 _ORIENTATION_TAG = 0x0112
 _EXIF_IFD_TAG = 0x8769
 _ROTATED_FORMATS = ("jpeg", "tiff", "webp")
-# OpenCV's TIFF decoder applies the Orientation tag itself, even with IMREAD_UNCHANGED.
+# OpenCV's TIFF decoder applies the Orientation tag itself, even with IMREAD_UNCHANGED
+# (as does Pillow's, used for grey+alpha TIFFs).
 _DECODER_ROTATES = ("tiff",)
 _MAX_EXIF_STRING = 256
+_ICC_PROFILE_TAG = 34675  # TIFF InterColorProfile
+_EXTRA_SAMPLES_TAG = 338  # TIFF ExtraSamples: 1 associated (premultiplied) alpha, 2 unassociated
+_UNASSOCIATED_ALPHA = 2
+# The longest side the decoders accept: OpenCV refuses more than 2^20
+# (CV_IO_MAX_IMAGE_WIDTH/HEIGHT), libpng more than 1,000,000 (its user limit).
+_MAX_SIDE = 1 << 20
+_MAX_SIDE_BY_FORMAT = {"png": 1_000_000}
+_MAX_DECODER_PIXELS = 1 << 30  # OpenCV's CV_IO_MAX_IMAGE_PIXELS
+# An RGBA float32 pixel, the most a decoded pixel takes. EXR channels beyond
+# those decoded are still inflated, so their stored bytes are bounded too.
+_MAX_PIXEL_BYTES = 16
+# What Pillow, numpy, zlib and OpenCV raise on malformed data.
+_PARSE_ERRORS = (
+    OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, OverflowError,
+    ZeroDivisionError, EOFError, struct.error, zlib.error, cv2.error,
+)
 
 
 @dataclass
@@ -54,6 +79,13 @@ class Image:
     exif: EXIF tags by name (IFD0 and the Exif sub-IFD) with JSON-friendly
         values: int, float (rationals), str, or tuples of those. Binary tags
         are dropped. After orientation is applied, "Orientation" reads 1.
+    colour_profile: None when the file embeds no ICC profile, else what was
+        done with it: {"name": its description (None if unreadable),
+        "converted": True when the pixels were converted from it to sRGB,
+        "reason": why not (None when converted)}. Only 8-bit RGB(A) pixels
+        are converted; sRGB profiles are left alone, so are 16-bit pixels
+        (LittleCMS in Pillow works on 8-bit RGB only): such pixels keep the
+        source primaries, which callers can report from "converted": False.
     """
 
     pixels: np.ndarray
@@ -61,6 +93,7 @@ class Image:
     colour_space: str
     format: str
     exif: dict = field(default_factory=dict)
+    colour_profile: dict | None = None
 
     @property
     def height(self) -> int:
@@ -117,20 +150,27 @@ def _sniff_format(head: bytes) -> str:
     raise ImageFormatError("not a supported image (PNG, JPEG, TIFF, WebP or EXR)")
 
 
-def _open_pil(fp, fmt: str):
+@contextmanager
+def _format_errors(message: str):
+    """Turn whatever a parser raises on malformed data into ImageFormatError(message: ...)."""
     try:
+        yield
+    except (ImageFormatError, ImageTooLargeError):
+        raise
+    except _PARSE_ERRORS as exc:
+        raise ImageFormatError(f"{message}: {exc}") from exc
+
+
+def _open_pil(fp, fmt: str):
+    with _format_errors(f"unreadable {fmt.upper()} header"):
         return _PIL_OPENERS[fmt](fp)
-    except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
-        raise ImageFormatError(f"unreadable {fmt.upper()} header: {exc}") from None
 
 
 def _tiff_ifd0(fp) -> PILImage.Exif:
     """TIFF tags of the first directory (an EXIF block is a TIFF, so Exif parses it)."""
     exif = PILImage.Exif()
-    try:
+    with _format_errors("unreadable TIFF header"):
         exif.load(fp.read())
-    except (OSError, SyntaxError, ValueError, struct.error, EOFError, KeyError) as exc:
-        raise ImageFormatError(f"unreadable TIFF header: {exc}") from None
     if 256 not in exif or 257 not in exif:
         raise ImageFormatError("TIFF directory lacks the image size")
     return exif
@@ -140,14 +180,15 @@ def _tiff_directory(fp) -> TiffImagePlugin.ImageFileDirectory_v2:
     """Tags of the first TIFF directory, reading only its bytes (it may sit anywhere in the file)."""
     if fp.tell() != 0:  # directory offsets are absolute: give them a stream that starts at 0
         fp = io.BytesIO(fp.read())
-    try:
+    with _format_errors("unreadable TIFF header"):
         directory = TiffImagePlugin.ImageFileDirectory_v2(fp.read(8))
         fp.seek(directory.next)
         directory.load(fp)
-    except (OSError, SyntaxError, ValueError, struct.error, EOFError, KeyError) as exc:
-        raise ImageFormatError(f"unreadable TIFF header: {exc}") from None
     if 256 not in directory or 257 not in directory:
         raise ImageFormatError("TIFF directory lacks the image size")
+    # Pillow returns a mistyped tag as it is written (bytes, a tuple...).
+    if not all(isinstance(directory[tag], int) and directory[tag] > 0 for tag in (256, 257)):
+        raise ImageFormatError("TIFF directory has an invalid image size")
     return directory
 
 
@@ -156,6 +197,11 @@ def _probe_fp(fp) -> ImageInfo:
     head = fp.read(32)
     fp.seek(start)
     fmt = _sniff_format(head)
+    with _format_errors(f"unreadable {fmt.upper()} header"):
+        return _probe_format(fp, fmt, head)
+
+
+def _probe_format(fp, fmt: str, head: bytes) -> ImageInfo:
     if fmt == "exr":
         header = exr.read_header(fp)
         return ImageInfo("exr", header.width, header.height, len(header.picked_channels), "32f")
@@ -175,8 +221,8 @@ def _probe_fp(fp) -> ImageInfo:
         channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}.get(colour_type)
         if channels is None:
             raise ImageFormatError(f"invalid PNG colour type {colour_type}")
-        if colour_type == 3 and "transparency" in image.info:
-            channels = 4  # palette with tRNS decodes to RGBA
+        if "transparency" in image.info:  # a tRNS chunk: a colour (or grey level) that is transparent
+            channels = {1: 2, 3: 4}[channels]  # palette and RGB decode to RGBA, grey to grey+alpha
         return ImageInfo("png", width, height, channels, "16" if bit_depth_bits == 16 else "8")
     channels = {"L": 1, "LA": 2, "RGBA": 4}.get(image.mode, 3)
     return ImageInfo(fmt, width, height, channels, "8")
@@ -237,11 +283,18 @@ def _exif_value(value):
 
 
 def _exif_dict(exif: PILImage.Exif) -> dict:
-    tags = dict(exif)
+    # A broken tag or sub-IFD should not make the picture unreadable: skip it
+    # (the decoder refuses the file if it needed that tag).
+    tags = {}
+    for tag in list(exif):
+        try:
+            tags[tag] = exif[tag]
+        except _PARSE_ERRORS:
+            pass
     try:
         tags.update(exif.get_ifd(_EXIF_IFD_TAG))
-    except (OSError, SyntaxError, ValueError, struct.error, KeyError, TypeError):
-        pass  # a broken sub-IFD should not make the picture unreadable
+    except _PARSE_ERRORS:
+        pass
     named = {}
     for tag, value in tags.items():
         name = ExifTags.TAGS.get(tag)
@@ -251,8 +304,9 @@ def _exif_dict(exif: PILImage.Exif) -> dict:
     return named
 
 
-def _check_complete(data: bytes, fmt: str) -> dict:
-    """Raise ImageFormatError for truncated/corrupt files; return their EXIF tags."""
+def _check_complete(data: bytes, fmt: str) -> tuple:
+    """Raise ImageFormatError for truncated/corrupt files; return their EXIF
+    tags and their embedded ICC profile (bytes, or None)."""
     if fmt == "tiff":
         tags = _tiff_ifd0(io.BytesIO(data))
         # Strip (273/279) or tile (324/325) offsets and byte counts must lie inside the file.
@@ -261,17 +315,21 @@ def _check_complete(data: bytes, fmt: str) -> dict:
             counts = np.atleast_1d(tags.get(counts_tag, ())).astype(np.int64)
             if len(offsets) and (len(offsets) != len(counts) or (offsets + counts).max() > len(data)):
                 raise ImageFormatError("truncated TIFF file")
-        return _exif_dict(tags)
-    try:
+        try:
+            icc = tags.get(_ICC_PROFILE_TAG)
+        except _PARSE_ERRORS:
+            icc = b""  # present but unreadable: reported as such, like a broken profile
+        return _exif_dict(tags), icc
+    with _format_errors(f"truncated or corrupt {fmt.upper()} file"):
         if fmt == "png":
-            _open_pil(io.BytesIO(data), fmt).verify()  # walks every chunk to IEND, checking CRCs
+            image = _open_pil(io.BytesIO(data), fmt)
+            icc = image.info.get("icc_profile")  # iCCP comes before IDAT: parsed with the header
+            image.verify()  # walks every chunk to IEND, checking CRCs
             if b"eXIf" not in data:
-                return {}  # verified, and no EXIF to read: skip a second full decode
+                return {}, icc  # verified, and no EXIF to read: skip a second full decode
         image = _open_pil(io.BytesIO(data), fmt)
         image.load()  # a full decode: raises "image file is truncated" (LOAD_TRUNCATED_IMAGES is False)
-        return _exif_dict(image.getexif())
-    except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
-        raise ImageFormatError(f"truncated or corrupt {fmt.upper()} file: {exc}") from None
+        return _exif_dict(image.getexif()), image.info.get("icc_profile")
 
 
 def _apply_orientation(pixels: np.ndarray, orientation) -> np.ndarray:
@@ -289,6 +347,104 @@ def _apply_orientation(pixels: np.ndarray, orientation) -> np.ndarray:
     return pixels if transform is None else np.ascontiguousarray(transform(pixels))
 
 
+def _check_size(data: bytes, info: ImageInfo, max_pixels) -> None:
+    """Refuse, from the header alone, what must not be decoded (ImageTooLargeError)."""
+    width, height = info.width, info.height
+    if width < 1 or height < 1:
+        raise ImageFormatError(f"{width}x{height} image has no pixels")
+    max_side = _MAX_SIDE_BY_FORMAT.get(info.format, _MAX_SIDE)
+    if max(width, height) > max_side:
+        raise ImageTooLargeError(
+            f"{width}x{height} image is too large: the {info.format.upper()} decoder"
+            f" accepts sides of at most {max_side} pixels"
+        )
+    if info.format != "exr" and width * height > _MAX_DECODER_PIXELS:
+        raise ImageTooLargeError(
+            f"{width}x{height} image exceeds the decoder's limit of {_MAX_DECODER_PIXELS} pixels"
+        )
+    if max_pixels is None:
+        return
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"{width}x{height} image exceeds the limit of {max_pixels} pixels"
+        )
+    if info.format == "exr":
+        header = exr.read_header(io.BytesIO(data))
+        stored, limit = width * height * header.bytes_per_pixel, max_pixels * _MAX_PIXEL_BYTES
+        if stored > limit:
+            raise ImageTooLargeError(
+                f"{width}x{height} EXR with {len(header.channels)} channels holds {stored} bytes of"
+                f" samples, over the limit of {limit} ({max_pixels} pixels of {_MAX_PIXEL_BYTES} bytes)"
+            )
+
+
+def _decode_tiff_grey_alpha(data: bytes, info: ImageInfo) -> np.ndarray:
+    """Grey+alpha TIFF pixels. OpenCV drops their alpha, so Pillow decodes them;
+    it knows only 8-bit ones, so other depths are refused rather than losing the alpha."""
+    if info.bit_depth != "8":
+        raise ImageFormatError(
+            f"grey+alpha TIFF with {info.bit_depth}-bit samples is not supported (8-bit only):"
+            " save it as PNG to keep its alpha"
+        )
+    image = TiffImagePlugin.TiffImageFile(io.BytesIO(data))
+    if image.mode not in ("LA", "La"):  # "La": associated (premultiplied) alpha, kept as stored
+        raise ImageFormatError(f"unsupported grey+alpha TIFF variant (decodes as {image.mode})")
+    image.load()  # applies the Orientation tag, as OpenCV does for every other TIFF
+    return np.array(image)  # a copy: np.asarray of a Pillow image is read-only
+
+
+def _tiff_unassociated_rgba(data: bytes, info: ImageInfo) -> bool:
+    """Whether this is an 8-bit RGBA TIFF with straight (unassociated) alpha.
+
+    OpenCV decodes 8-bit RGBA TIFFs through libtiff's RGBA interface, which
+    premultiplies straight alpha (irreversibly: rounding), so Pillow decodes
+    those. Associated alpha (ExtraSamples 1) stays with OpenCV, which returns
+    it as stored, premultiplied (Pillow would un-premultiply it)."""
+    if info.format != "tiff" or info.channels != 4 or info.bit_depth != "8":
+        return False
+    image = TiffImagePlugin.TiffImageFile(io.BytesIO(data))  # the first directory only
+    extra_samples = tuple(np.atleast_1d(image.tag_v2.get(_EXTRA_SAMPLES_TAG, ())))
+    return image.mode == "RGBA" and extra_samples == (_UNASSOCIATED_ALPHA,)
+
+
+def _decode_tiff_rgba(data: bytes) -> np.ndarray:
+    image = TiffImagePlugin.TiffImageFile(io.BytesIO(data))
+    image.load()  # applies the Orientation tag, as OpenCV does
+    return np.array(image)
+
+
+def _png_chunk(data: bytes, kind: bytes):
+    """The body of the first `kind` chunk before the image data, or None."""
+    pos = 8
+    while pos + 8 <= len(data):
+        length, name = struct.unpack_from(">I4s", data, pos)
+        if name == kind:
+            return data[pos + 8:pos + 8 + length]
+        if name == b"IDAT":
+            return None
+        pos += 12 + length
+    return None
+
+
+def _png_transparency_alpha(data: bytes, grey: np.ndarray) -> np.ndarray:
+    """Grey+alpha pixels of a grey PNG with a tRNS chunk, which OpenCV decodes
+    as grey alone (libpng turns tRNS into alpha only for palette and RGB).
+    The grey level tRNS names is transparent, every other one opaque."""
+    trns = _png_chunk(data, b"tRNS")
+    if trns is None or len(trns) < 2:
+        raise ImageFormatError("corrupt PNG file: invalid tRNS chunk")
+    # Read raw rather than from Pillow, which scales 1-bit values to 8 but not 2- or 4-bit ones.
+    transparent = int.from_bytes(trns[:2], "big")
+    bits = data[24]  # IHDR bit depth; libpng widens 1/2/4-bit grey to 8 by repeating the bits
+    if bits < 8:
+        transparent *= 255 // (2**bits - 1)
+    opaque = np.iinfo(grey.dtype).max
+    alpha = np.full_like(grey, opaque)
+    if transparent <= opaque:  # an out-of-range level matches no pixel
+        alpha[grey == transparent] = 0
+    return np.concatenate([grey, alpha], axis=2)
+
+
 def _decode_cv2(data: bytes, info: ImageInfo) -> np.ndarray:
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if pixels is None:
@@ -301,6 +457,8 @@ def _decode_cv2(data: bytes, info: ImageInfo) -> np.ndarray:
         pixels = pixels[:, :, [2, 1, 0, 3]]  # BGRA -> RGBA
     if info.channels == 2 and pixels.shape[2] == 4:
         pixels = pixels[:, :, [0, 3]]  # OpenCV expands grey+alpha to BGRA
+    elif info.format == "png" and info.channels == 2 and pixels.shape[2] == 1:
+        pixels = _png_transparency_alpha(data, pixels)
     if pixels.dtype in (np.float16, np.float64):
         pixels = pixels.astype(np.float32)
     if pixels.dtype not in (np.uint8, np.uint16, np.float32):
@@ -308,29 +466,84 @@ def _decode_cv2(data: bytes, info: ImageInfo) -> np.ndarray:
     return np.ascontiguousarray(pixels)
 
 
+@functools.lru_cache(maxsize=8)
+def _to_srgb_transform(icc: bytes) -> ImageCms.ImageCmsTransform:
+    """8-bit RGB -> sRGB transform from an RGB profile (built once per profile: a few ms)."""
+    source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    # Relative colorimetric, the usual intent for photos: in-gamut colours stay exact.
+    return ImageCms.buildTransform(
+        source, ImageCms.createProfile("sRGB"), "RGB", "RGB",
+        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+    )
+
+
+def _convert_to_srgb(pixels: np.ndarray, icc) -> tuple:
+    """Convert 8-bit RGB(A) pixels from their embedded ICC profile to sRGB.
+
+    Returns (pixels, colour_profile) as Image holds them. sRGB profiles are
+    left alone (the common case, kept bit-identical and fast); a broken
+    profile is ignored rather than making the picture unreadable. Alpha is
+    never touched."""
+    if icc is None:
+        return pixels, None
+    try:
+        icc = bytes(icc)  # a mistyped TIFF tag reads as a tuple of ints
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc)).profile
+        name = (profile.profile_description or "").strip() or None
+        colour_space = profile.xcolor_space.strip()
+    except (ImageCms.PyCMSError, *_PARSE_ERRORS) as exc:
+        return pixels, {"name": None, "converted": False, "reason": f"unreadable ICC profile ({exc})"}
+    reason = None
+    if name and "srgb" in name.lower():
+        reason = "already sRGB"
+    elif colour_space != "RGB" or pixels.shape[2] not in (3, 4):
+        reason = f"{colour_space} profile on {pixels.shape[2]}-channel pixels is not converted"
+    elif pixels.dtype != np.uint8:
+        reason = f"{pixels.dtype.itemsize * 8}-bit pixels are not colour-managed (8-bit only)"
+    if reason is None:
+        try:
+            transform = _to_srgb_transform(icc)
+            rgb = PILImage.fromarray(np.ascontiguousarray(pixels[..., :3]), "RGB")
+            converted = np.asarray(transform.apply(rgb))
+        except (ImageCms.PyCMSError, *_PARSE_ERRORS) as exc:
+            reason = f"unusable ICC profile ({exc})"
+        else:
+            pixels = np.concatenate([converted, pixels[..., 3:]], axis=2)  # alpha as it was
+    return pixels, {"name": name, "converted": reason is None, "reason": reason}
+
+
 def read_image(src, *, max_pixels=None, apply_exif_orientation=True) -> Image:
     """Decode an image file.
 
     src: path, bytes or binary file object.
     max_pixels: refuse (ImageTooLargeError) images whose header declares more
-        than this many pixels, before any decoding.
+        than this many pixels (or, for EXR, more stored sample bytes than this
+        many RGBA float pixels), before any decoding. Sides longer than the
+        decoder accepts (2^20; 1,000,000 for PNG) are refused likewise.
     apply_exif_orientation: for JPEG/TIFF/WebP, rotate/flip the pixels as the
         EXIF Orientation tag says (the returned exif then reads Orientation=1).
+    8-bit RGB(A) pixels with an embedded non-sRGB ICC profile come back
+    converted to sRGB (see Image.colour_profile). Alpha comes back straight,
+    except from TIFFs that store it associated (premultiplied): those come
+    back as stored.
     Raises ImageFormatError for non-images, unsupported variants and
     truncated/corrupt files.
     """
     data = _read_all(src)
     info = probe_image(data)
-    if max_pixels is not None and info.width * info.height > max_pixels:
-        raise ImageTooLargeError(
-            f"{info.width}x{info.height} image exceeds the limit of {max_pixels} pixels"
-        )
-    if info.format == "exr":
-        return Image(exr.decode(data), "32f", "linear", "exr", {})
-
-    exif = _check_complete(data, info.format)
-    pixels = _decode_cv2(data, info)
-    orientation = exif.get("Orientation", 1)
+    _check_size(data, info, max_pixels)
+    with _format_errors(f"corrupt {info.format.upper()} file"):
+        if info.format == "exr":
+            return Image(exr.decode(data), "32f", "linear", "exr", {})
+        exif, icc = _check_complete(data, info.format)
+        orientation = exif.get("Orientation", 1)
+        if info.format == "tiff" and info.channels == 2:
+            pixels = _decode_tiff_grey_alpha(data, info)
+        elif _tiff_unassociated_rgba(data, info):
+            pixels = _decode_tiff_rgba(data)
+        else:
+            pixels = _decode_cv2(data, info)
+    pixels, colour_profile = _convert_to_srgb(pixels, icc)
     if info.format in _DECODER_ROTATES and not apply_exif_orientation:
         pixels = _apply_orientation(pixels, {6: 8, 8: 6}.get(orientation, orientation))  # undo it
     elif info.format in _ROTATED_FORMATS and apply_exif_orientation:
@@ -340,7 +553,7 @@ def read_image(src, *, max_pixels=None, apply_exif_orientation=True) -> Image:
             exif["Orientation"] = 1
     bit_depth = {np.dtype(np.uint8): "8", np.dtype(np.uint16): "16"}.get(pixels.dtype, "32f")
     colour_space = "linear" if bit_depth == "32f" else "srgb"
-    return Image(pixels, bit_depth, colour_space, info.format, exif)
+    return Image(pixels, bit_depth, colour_space, info.format, exif, colour_profile)
 
 
 # ------------------------------------------------------- value conversion
@@ -454,7 +667,8 @@ def write_image(path, pixels: np.ndarray, *, bit_depth=None) -> None:
         bit_depth "8"/"16" (default: from the dtype; float input -> "8",
         float values in [0,1] are quantised with rounding and clipping).
     EXR: values are written unchanged as linear float; bit_depth "32f"
-        (default) or "16f" (half). Integer input is scaled to [0,1] first.
+        (default) or "16f" (half: values beyond +-65504 are clipped to it,
+        infinities raise ValueError). Integer input is scaled to [0,1] first.
     """
     suffix = Path(path).suffix.lower()
     if suffix == ".png":

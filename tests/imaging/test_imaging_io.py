@@ -2,6 +2,7 @@ import base64
 import io
 import struct
 import time
+import tracemalloc
 import zlib
 from pathlib import Path
 
@@ -10,10 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage, ImageOps
 
+from imaging import exr
 from imaging.io import (
     ImageFormatError, ImageTooLargeError, encode_png, from_float32, probe_image,
     read_image, to_float32, write_image,
 )
+from tests.imaging.exr_files import float_exr, rgba_and_aovs
 
 rng = np.random.default_rng(1234)
 
@@ -131,6 +134,47 @@ def test_palette_png_probe_agrees_with_decode(transparency):
     assert image.channels == info.channels == (3 if transparency is None else 4)
 
 
+def _grey_png_with_trns(levels, bits, transparent):
+    """Grey PNG of `levels` ((H, W) ints below 2**bits) whose tRNS makes `transparent` see-through."""
+    height, width = levels.shape
+    if bits == 16:
+        rows = levels.astype(">u2").reshape(height, -1).view(np.uint8)
+    else:
+        rows = np.packbits(np.unpackbits(levels.astype(np.uint8)[..., None], axis=2)[..., 8 - bits:]
+                           .reshape(height, -1), axis=1)
+    raw = np.concatenate([np.zeros((height, 1), np.uint8), rows], axis=1).tobytes()
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bits, 0, 0, 0, 0))
+            + _png_chunk(b"tRNS", struct.pack(">H", transparent))
+            + _png_chunk(b"IDAT", zlib.compress(raw)) + _png_chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("bits", [1, 2, 4, 8, 16])
+def test_grey_png_transparency_becomes_alpha(bits):
+    levels = rng.integers(0, 2**bits, (5, 11))
+    transparent = int(levels[0, 0])
+    data = _grey_png_with_trns(levels, bits, transparent)
+    image, info = read_image(data), probe_image(data)
+    assert info.channels == image.channels == 2
+    assert info.bit_depth == image.bit_depth == ("16" if bits == 16 else "8")
+    top = 65535 if bits == 16 else 255
+    scale = 1 if bits == 16 else 255 // (2**bits - 1)  # libpng widens low depths to 8 bits
+    assert np.array_equal(image.pixels[..., 0], levels * scale)
+    assert np.array_equal(image.pixels[..., 1], np.where(levels == transparent, 0, top))
+    if bits == 8:  # Pillow agrees
+        assert np.array_equal(image.pixels, np.asarray(PILImage.open(io.BytesIO(data)).convert("LA")))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_rgb_png_transparency_probe_agrees_with_decode(dtype):
+    rgb = rng.integers(0, 2, (5, 6, 3)).astype(dtype)
+    png = cv2.imencode(".png", rgb[..., ::-1])[1].tobytes()
+    data = png[:33] + _png_chunk(b"tRNS", struct.pack(">3H", 1, 1, 1)) + png[33:]  # right after IHDR
+    image, info = read_image(data), probe_image(data)
+    assert info.channels == image.channels == 4
+    assert np.array_equal(image.pixels[..., :3], rgb)
+    assert np.array_equal(image.pixels[..., 3] == 0, (rgb == 1).all(axis=2))
+
+
 def test_float_pixels_are_quantised_when_written_as_png(tmp_path):
     values = np.array([[[0.0], [0.5], [1.0], [1.7]]], np.float32)
     write_image(tmp_path / "f.png", values, bit_depth="16")
@@ -165,6 +209,18 @@ def test_exr_half_round_trip_rounds_to_float16(tmp_path):
     assert np.array_equal(read_image(tmp_path / "h.exr").pixels, values.astype(np.float16).astype(np.float32))
     write_image(tmp_path / "f.exr", values)
     assert (tmp_path / "h.exr").stat().st_size < (tmp_path / "f.exr").stat().st_size
+
+
+def test_exr_half_clips_to_its_range_instead_of_writing_infinity(tmp_path):
+    values = np.array([[[70000, -1e6, 65504], [1.5, np.nan, -0.25]]], np.float32)
+    write_image(tmp_path / "h.exr", values, bit_depth="16f")
+    got = read_image(tmp_path / "h.exr").pixels
+    assert got[0, 0].tolist() == [65504, -65504, 65504]
+    assert got[0, 1, 0] == 1.5 and np.isnan(got[0, 1, 1]) and got[0, 1, 2] == -0.25
+    write_image(tmp_path / "f.exr", values)  # float32 holds them as they are
+    assert read_image(tmp_path / "f.exr").pixels[0, 0].tolist() == [70000, -1e6, 65504]
+    with pytest.raises(ValueError, match="infinite"):
+        write_image(tmp_path / "i.exr", np.array([[[np.inf, 0, 0]]], np.float32), bit_depth="16f")
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE_EXR))
@@ -205,20 +261,78 @@ def test_huge_exr_header_is_refused_before_decoding(tmp_path):
         read_image(bytes(data), max_pixels=1 << 24)
 
 
-def _tiff_with_directory_first(rgb):
-    """Minimal uncompressed little-endian RGB TIFF whose directory precedes the pixels."""
-    height, width, _ = rgb.shape
+def test_exr_channel_count_is_capped():
+    planes = rgba_and_aovs(exr.MAX_CHANNELS - 4, 3, 5)  # RGBA + AOVs: exactly at the cap
+    image = read_image(float_exr(planes, compression=0))
+    assert np.array_equal(image.pixels, np.stack([planes[c] for c in "RGBA"], -1))
+    planes["aov_extra.Z"] = planes["R"]
+    for data in (float_exr(planes, compression=0), float_exr(planes)):
+        with pytest.raises(ImageFormatError, match=f"more than {exr.MAX_CHANNELS} channels"):
+            probe_image(data)
+        with pytest.raises(ImageFormatError, match=f"more than {exr.MAX_CHANNELS} channels"):
+            read_image(data)
+
+
+def test_exr_stored_bytes_count_against_the_pixel_limit():
+    # 32x32 = 1024 pixels, well under max_pixels; but 48 FLOAT channels store 192 bytes a
+    # pixel, more than max_pixels RGBA float pixels (16 bytes each) would.
+    data = float_exr(rgba_and_aovs(44, 32, 32))
+    assert read_image(data, max_pixels=1 << 20).pixels.shape == (32, 32, 4)
+    for whole_or_cut in (data, data[:-100]):  # a truncated body does not matter: refused from the header
+        with pytest.raises(ImageTooLargeError, match="48 channels"):
+            read_image(whole_or_cut, max_pixels=4096)
+    read_image(float_exr(rgba_and_aovs(0, 32, 32)), max_pixels=1024)  # plain RGBA at the limit is fine
+
+
+def test_exr_decode_memory_stays_near_the_chunk_size():
+    # One ZIPS chunk of 8192 pixels x 40 FLOAT channels is 1.3 MB once inflated: undoing the
+    # predictor must not make wide copies of it, and unused channels are not kept.
+    planes = rgba_and_aovs(36, 1, 8192)
+    data = float_exr(planes)
+    chunk_bytes = 8192 * 40 * 4
+    tracemalloc.start()
+    try:
+        pixels = read_image(data).pixels
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(pixels, np.stack([planes[c] for c in "RGBA"], -1))
+    assert peak < 5 * chunk_bytes, f"peak {peak} bytes for a {chunk_bytes}-byte chunk"  # was 18x
+
+
+@pytest.mark.parametrize("fmt, max_side", [("TIFF", 1 << 20), ("PNG", 1_000_000)])
+def test_sides_longer_than_the_decoder_accepts_are_refused(fmt, max_side):
+    # 1 pixel high, so far under any pixel limit; OpenCV (TIFF) and libpng (PNG) refuse the width.
+    at_limit = _pil_bytes(PILImage.fromarray(np.full((1, max_side), 9, np.uint8)), fmt)
+    assert read_image(at_limit).pixels.shape == (1, max_side, 1)
+    over = _pil_bytes(PILImage.fromarray(np.full((1, max_side + 1), 9, np.uint8)), fmt)
+    assert probe_image(over).width == max_side + 1
+    with pytest.raises(ImageTooLargeError, match=f"at most {max_side} pixels"):
+        read_image(over, max_pixels=1 << 26)
+
+
+def _tiff_with_directory_first(pixels, extra_samples=2):
+    """Minimal uncompressed little-endian TIFF whose directory precedes the pixels.
+
+    pixels: (H, W, C) uint8 or uint16; C=1 grey, 2 grey+alpha, 3 RGB, 4 RGBA.
+    extra_samples: for alpha, 2 unassociated (straight) or 1 associated (premultiplied).
+    """
+    height, width, samples = pixels.shape
     entries = [  # tag, type (3 SHORT, 4 LONG), count, value
-        (256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 2),
-        (273, 4, 1, 0), (277, 3, 1, 3), (278, 4, 1, height), (279, 4, 1, rgb.nbytes),
+        (256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 8 * pixels.itemsize), (259, 3, 1, 1),
+        (262, 3, 1, 2 if samples >= 3 else 1), (273, 4, 1, 0), (277, 3, 1, samples),
+        (278, 4, 1, height), (279, 4, 1, pixels.nbytes),
     ]
+    if samples in (2, 4):
+        entries.append((338, 3, 1, extra_samples))  # ExtraSamples
     directory_size = 2 + 12 * len(entries) + 4
     pixel_offset = 8 + directory_size
     body = struct.pack("<H", len(entries))
     for tag, kind, count, value in entries:
         value = pixel_offset if tag == 273 else value
         body += struct.pack("<HHI", tag, kind, count) + struct.pack("<Hxx" if kind == 3 else "<I", value)
-    return b"II*\0" + struct.pack("<I", 8) + body + struct.pack("<I", 0) + rgb.tobytes()
+    samples_le = pixels.astype(pixels.dtype.newbyteorder("<"))
+    return b"II*\0" + struct.pack("<I", 8) + body + struct.pack("<I", 0) + samples_le.tobytes()
 
 
 class _CountingReader(io.BytesIO):
@@ -298,6 +412,21 @@ def test_corrupt_png_crc_raises():
         read_image(bytes(data))
 
 
+@pytest.mark.filterwarnings("ignore:.*:UserWarning")  # Pillow warns while parsing the broken tags
+@pytest.mark.parametrize("tag, field, value", [
+    (262, 4, 8),  # PhotometricInterpretation: count 1 -> 8 (the value no longer fits inline)
+    (257, 2, 1),  # ImageLength: type LONG -> BYTE
+])
+def test_malformed_tiff_tags_raise_format_errors(tag, field, value):
+    data = bytearray(_pil_bytes(PILImage.fromarray(np.zeros((32, 32, 3), np.uint8)), "TIFF"))
+    (directory,) = struct.unpack_from("<I", data, 4)
+    entries = [directory + 2 + 12 * i for i in range(struct.unpack_from("<H", data, directory)[0])]
+    (entry,) = [e for e in entries if struct.unpack_from("<H", data, e)[0] == tag]
+    data[entry + field] = value  # field: 2 type, 4 count (low byte)
+    with pytest.raises(ImageFormatError):
+        read_image(bytes(data))
+
+
 # ------------------------------------------------------ other formats
 
 
@@ -312,6 +441,60 @@ def test_sixteen_bit_and_float_tiff():
     assert (image.bit_depth, image.colour_space) == ("32f", "linear")
     assert np.array_equal(image.pixels, floats[..., ::-1])
     assert probe_image(data).bit_depth == "32f"
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_grey_alpha_tiff_keeps_its_alpha(orientation):
+    pixels = _random_pixels(np.uint8, (6, 10, 2))
+    exif = PILImage.Exif()
+    exif[0x0112] = orientation
+
+    def upright(plane):  # what OpenCV makes of a grey TIFF with the same Orientation
+        return read_image(_pil_bytes(PILImage.fromarray(plane), "TIFF", exif=exif)).pixels[..., 0]
+
+    expected = np.stack([upright(pixels[..., 0]), upright(pixels[..., 1])], -1)
+    for compression in (None, "tiff_adobe_deflate"):
+        data = _pil_bytes(PILImage.fromarray(pixels, "LA"), "TIFF", exif=exif, compression=compression)
+        image = read_image(data)
+        assert probe_image(data).channels == image.channels == 2
+        assert image.bit_depth == "8" and np.array_equal(image.pixels, expected)
+        assert np.array_equal(read_image(data, apply_exif_orientation=False).pixels, pixels)
+    assert np.array_equal(read_image(_tiff_with_directory_first(pixels)).pixels, pixels)
+
+
+def test_sixteen_bit_grey_alpha_tiff_is_refused_rather_than_losing_alpha():
+    data = _tiff_with_directory_first(_random_pixels(np.uint16, (6, 10, 2)))
+    assert (probe_image(data).channels, probe_image(data).bit_depth) == (2, "16")
+    with pytest.raises(ImageFormatError, match="grey\\+alpha"):
+        read_image(data)
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_straight_alpha_rgba_tiff_is_not_premultiplied(orientation):
+    pixels = _random_pixels(np.uint8, (6, 10, 4))
+    pixels[..., 3] = 127
+    exif = PILImage.Exif()
+    exif[0x0112] = orientation
+    # What OpenCV makes of the colour alone with the same Orientation.
+    upright = read_image(_pil_bytes(PILImage.fromarray(pixels[..., :3]), "TIFF", exif=exif)).pixels
+    for compression in (None, "tiff_adobe_deflate"):
+        # Pillow writes RGBA with ExtraSamples 2 (unassociated), as tifffile's "UNASSALPHA" does.
+        data = _pil_bytes(PILImage.fromarray(pixels, "RGBA"), "TIFF", exif=exif, compression=compression)
+        image = read_image(data)
+        assert probe_image(data).channels == image.channels == 4 and image.bit_depth == "8"
+        assert np.array_equal(image.pixels[..., :3], upright)
+        assert (image.pixels[..., 3] == 127).all()
+        assert np.array_equal(read_image(data, apply_exif_orientation=False).pixels, pixels)
+    assert np.array_equal(read_image(_tiff_with_directory_first(pixels)).pixels, pixels)
+    sixteen = _random_pixels(np.uint16, (6, 10, 4))  # OpenCV reads these directly, as stored
+    assert np.array_equal(read_image(_tiff_with_directory_first(sixteen)).pixels, sixteen)
+
+
+def test_associated_alpha_rgba_tiff_comes_back_as_stored():
+    pixels = _random_pixels(np.uint8, (6, 10, 4))
+    pixels[..., :3] = pixels[..., :3] * (pixels[..., 3:].astype(int) + 1) // 256  # valid premultiplied
+    image = read_image(_tiff_with_directory_first(pixels, extra_samples=1))
+    assert np.array_equal(image.pixels, pixels)
 
 
 def test_lossless_webp_with_alpha():
