@@ -28,7 +28,9 @@ def write_outputs(result: CaptureResult, folder, *, bit_depth: str = "8", exr: b
         written.append(path)
     if exr:
         m = result.maps
-        linear = {"albedo": m.albedo, "specular": m.specular, "normal": m.normal,
+        # Normals as in every normal-map file, 0.5n+0.5 (imaging.normals): the other tools
+        # and engines read an EXR normal map that way.
+        linear = {"albedo": m.albedo, "specular": m.specular, "normal": result.encoded["normal"],
                   "roughness": m.roughness, "glossiness": 1 - m.roughness,
                   "anisotropy": result.encoded["anisotropy"], "height": result.encoded["height"],
                   "ao": result.encoded["ao"]}

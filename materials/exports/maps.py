@@ -11,8 +11,9 @@ import numpy as np
 
 from imaging.color import srgb_to_linear
 from imaging.io import to_float32
+from imaging.normals import decode_normal_map, unit_vectors
 
-from .resample import normalise, resize_axes, resize_normals, resize_values, target_size
+from .resample import resize_axes, resize_normals, resize_values, target_size
 
 REQUIRED_ROLES = ("albedo", "normal")
 # Every role the exports read (after ROLE_ALIASES); a set's other assets (renders...) are ignored.
@@ -155,20 +156,12 @@ def _grey(source: SourceMap) -> np.ndarray:
 
 
 def _normals(source: SourceMap) -> np.ndarray:
-    """(H,W,3) unit normals. Integer files hold n*0.5+0.5; float files may hold either that or
-    n itself (the capture's EXR convention), told apart by which reading gives unit vectors."""
-    values = _rgb(source.values())
-    encoded = values * 2.0 - 1.0
-    if source.is_float:
-        raw_error = np.abs(np.median(np.linalg.norm(values, axis=-1)) - 1.0)
-        encoded_error = np.abs(np.median(np.linalg.norm(encoded, axis=-1)) - 1.0)
-        if raw_error < encoded_error:
-            encoded = values
-    return normalise(encoded, (0.0, 0.0, 1.0))
+    """(H,W,3) unit normals (`imaging.normals`: float files may hold `0.5n+0.5` or `n`)."""
+    return decode_normal_map(_rgb(source.values()), source.is_float)
 
 
 def _axes(source: SourceMap) -> tuple[np.ndarray, np.ndarray]:
     """((H,W,2) unit (cos phi, sin phi), (H,W) strength a) from an anisotropy map."""
     values = _rgb(source.values())
-    direction = normalise(values[:, :, :2] * 2.0 - 1.0, (1.0, 0.0))
+    direction = unit_vectors(values[:, :, :2] * 2.0 - 1.0, (1.0, 0.0))
     return direction, np.clip(values[:, :, 2], 0.0, 1.0).astype(np.float32)

@@ -9,6 +9,7 @@ encodings of one axis reinforce instead of cancelling.
 
 import numpy as np
 
+from imaging.normals import unit_vectors
 from imaging.resize import resize
 
 # Antialiased bicubic: low-passes before decimating when scaling down.
@@ -32,18 +33,11 @@ def resize_values(values: np.ndarray, size: tuple[int, int], low: float = 0.0, h
     return np.clip(resize(values.astype(np.float32), size, filter=FILTER), low, high).astype(np.float32)
 
 
-def normalise(vectors: np.ndarray, fallback) -> np.ndarray:
-    """Unit vectors along the last axis; zero-length ones become `fallback`."""
-    length = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    unit = vectors / np.maximum(length, 1e-12)
-    return np.where(length > 1e-6, unit, np.asarray(fallback, np.float32)).astype(np.float32)
-
-
 def resize_normals(normals: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """(H,W,3) unit tangent-space normals -> (h,w,3) unit normals (filtered, then re-normalised)."""
     if normals.shape[:2] == tuple(size):
         return normals
-    return normalise(resize(normals.astype(np.float32), size, filter=FILTER), (0.0, 0.0, 1.0))
+    return unit_vectors(resize(normals.astype(np.float32), size, filter=FILTER))
 
 
 def resize_axes(direction: np.ndarray, strength: np.ndarray, size: tuple[int, int]):

@@ -24,9 +24,17 @@ def _jpeg_with_focal_length(pixels, f35):
 
 
 def test_fov_from_exif_uses_35mm_equivalent_focal_length():
-    assert fov_from_exif({"FocalLengthIn35mmFilm": 18}) == pytest.approx(90.0)
-    assert fov_from_exif({}) is None
-    assert fov_from_exif({"FocalLengthIn35mmFilm": 0}) is None
+    # A 3:2 photo spans the full frame's 36 mm width: 18 mm sees 90 degrees across.
+    assert fov_from_exif({"FocalLengthIn35mmFilm": 18}, (2000, 3000)) == pytest.approx(90.0)
+    # The equivalence is on the diagonal: a 4:3 photo's width is 34.6 mm of it, and an
+    # upright (portrait) photo's width is its short side (phones: 26 mm, 4:3).
+    landscape = fov_from_exif({"FocalLengthIn35mmFilm": 26}, (3000, 4000))
+    portrait = fov_from_exif({"FocalLengthIn35mmFilm": 26}, (4000, 3000))
+    assert landscape == pytest.approx(2 * np.degrees(np.arctan(43.2666 * 0.8 / 52)), abs=0.01)
+    assert portrait == pytest.approx(2 * np.degrees(np.arctan(43.2666 * 0.6 / 52)), abs=0.01)
+    assert portrait < landscape - 10
+    assert fov_from_exif({}, (3, 4)) is None
+    assert fov_from_exif({"FocalLengthIn35mmFilm": 0}, (3, 4)) is None
 
 
 def test_capture_from_files_reads_exif_and_writes_outputs(tmp_path):
@@ -40,13 +48,16 @@ def test_capture_from_files_reads_exif_and_writes_outputs(tmp_path):
         result = capture_material(flash, str(guide_path), quality="fast")
     finally:
         torch.set_num_threads(before)
-    assert result.report["fov_deg"] == pytest.approx(fov_from_exif({"FocalLengthIn35mmFilm": 26}), abs=1e-3)
+    assert result.report["fov_deg"] == pytest.approx(fov_from_exif({"FocalLengthIn35mmFilm": 26}, cap.flash.shape), abs=1e-3)
     written = write_outputs(result, tmp_path / "out", bit_depth="16", exr=True)
     names = {p.name for p in written}
     assert {"albedo.png", "normal.png", "roughness.png", "glossiness.png", "anisotropy.png", "specular.png",
             "albedo.exr", "rerender_flash.png", "report.json"} <= names
     normal = read_image(tmp_path / "out" / "normal.png")
     assert normal.bit_depth == "16" and (normal.height, normal.width) == result.maps.shape
+    # The EXR normal map holds what the PNG holds (0.5n+0.5), at float precision.
+    normal_exr = read_image(tmp_path / "out" / "normal.exr").pixels
+    assert np.abs(normal_exr - normal.pixels / 65535.0).max() < 1e-4
     assert json.loads((tmp_path / "out" / "report.json").read_text())["surface"] == "periodic"
 
 

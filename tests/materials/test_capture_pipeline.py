@@ -159,6 +159,19 @@ def test_bad_inputs_get_clear_errors():
         capture_material(cap.flash, cap.guide, quality="ultra")
     with pytest.raises(CaptureInputError, match="different aspect ratios"):
         capture_material(cap.flash, cap.guide[:, :200])
+    # Two rows cropped off the guide: refused (stretched back, it costs the normals ~1 degree).
+    with pytest.raises(CaptureInputError, match="cropped"):
+        capture_material(cap.flash, cap.guide[1:-1])
+    for fov in (0.0, -20.0, 179.9, float("nan")):
+        with pytest.raises(CaptureInputError, match="field of view"):
+            capture_material(cap.flash, cap.guide, fov_deg=fov)
+    for tile in (2, -8, 12.5):
+        with pytest.raises(CaptureInputError, match="tile size"):
+            capture_material(cap.flash, cap.guide, tile_size=tile)
+    with pytest.raises(CaptureInputError, match="int64"):
+        capture_material(cap.flash.astype(np.int64), cap.guide.astype(np.int64))
+    with pytest.raises(CaptureInputError, match="0-255 values"):
+        capture_material(cap.flash.astype(np.float32), cap.guide.astype(np.float32))
     leather = make_capture("leather", width=256, height=192, seed=6)
     with pytest.raises(CaptureInputError, match="no repeating pattern"):
         capture_material(leather.flash, leather.guide, surface="periodic")
