@@ -31,14 +31,17 @@ def _is_public(address: str) -> bool:
 def refusal(url: str) -> str | None:
     """Why the service will not send to `url`, or None when it may (also when the host does not
     resolve now: the delivery then fails like any unreachable receiver and is retried)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # every delivery would fail
+        return "The URL's port is not a port number (1-65535)."
     if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
         return None
-    parts = urlsplit(url)
     host = parts.hostname
     if not host:
         return "The URL has no host."
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, ValueError):
         return None

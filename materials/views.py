@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.views import APIView
 
@@ -26,6 +27,10 @@ class CaptureUpload(ProjectScoped, APIView):
                    parameters=[idempotency.OPENAPI_PARAMETER])
     def post(self, request, project_id):
         form = CaptureUploadSerializer(data=request.data)
+        unknown = sorted(set(request.data) - set(form.fields))
+        if unknown:  # a misspelt field ("resolutoin") would otherwise be ignored
+            raise ValidationError({"params": f"Unknown field(s) {unknown}; this request takes "
+                                             f"{sorted(form.fields)}."})
         form.is_valid(raise_exception=True)
         job, replayed = idempotency.create_once(request, self.project, lambda: self._capture(form.validated_data))
         return job_accepted(request, job, replayed)
@@ -37,5 +42,11 @@ class CaptureUpload(ProjectScoped, APIView):
         name = data.pop("name", "") or f"Capture {flash.name}"
         asset_set, (flash_asset, guide_asset) = store_uploads(self.project, [flash, guide], ["flash", "guide"],
                                                               set_name=name)
-        return job_service.create_job(self.project, self.request.user, "material.two_shot", data,
-                                      {"flash": str(flash_asset.id), "guide": str(guide_asset.id)})
+        try:
+            return job_service.create_job(self.project, self.request.user, "material.two_shot", data,
+                                          {"flash": str(flash_asset.id), "guide": str(guide_asset.id)})
+        except ValidationError:
+            # The photos were stored only to start this job: a refused job leaves nothing
+            # (the files go with their rows). A queue that is down keeps them, as uploads do.
+            asset_set.delete()
+            raise

@@ -56,6 +56,10 @@ class AssetSetKind(models.TextChoices):
     EXPORT = "export"
 
 
+MAX_TAGS = 32  # with TAG_MAX_LENGTH, tag_index stays under its 2000 characters
+TAG_MAX_LENGTH = 50
+
+
 class AssetSet(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="asset_sets")
@@ -72,6 +76,7 @@ class AssetSet(models.Model):
         indexes = [models.Index(fields=["project", "kind"])]
 
     def set_tags(self, tags):
+        """Callers validate tags (serializers.TagList): at most MAX_TAGS, no '|' (the index's separator)."""
         self.tags = sorted({t.strip() for t in tags if t.strip()})
         self.tag_index = "|" + "|".join(self.tags) + "|" if self.tags else ""
 

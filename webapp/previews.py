@@ -24,15 +24,19 @@ def _check(assets, params):
 
 def run_previews(ctx) -> None:
     from imaging.preview import make_preview, needs_tonemapped_preview
+    from webapp.services.assets import unique_name
 
     sources = [a for group in ctx.inputs.values() for a in group if a.role not in ("thumbnail", "preview")]
     sources = list({a.pk: a for a in sources}.values())
     ctx.outputs.name = "Previews"
     ctx.outputs.kind = "preview"
+    stems: set[str] = set()
     for index, asset in enumerate(sources):
         ctx.progress(index / max(len(sources), 1), f"preview {index + 1} of {len(sources)}: {asset.name}")
         image = ctx.read_input(asset)
-        stem = PurePosixPath(asset.name).stem
+        # albedo.png and albedo.exr of one set, or two uploads of texture.png: one stem each
+        # (outputs are found by their source, so the suffix only keeps the names apart).
+        stem = unique_name(stems, PurePosixPath(asset.name).stem)
         ctx.add_output(f"{stem}.thumbnail.png", "thumbnail", pixels=make_preview(image, ctx.params["max_size"]),
                        bit_depth="8", source=asset, metadata={"of": str(asset.pk)})
         if needs_tonemapped_preview(image) or asset.colour_space == "linear":

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("frontend.urls")),
 ]
 
+handler400 = "webapp.api.errors.json_400"
 handler404 = "webapp.urls.not_found"
 handler500 = "webapp.api.errors.json_500"
 

@@ -265,6 +265,7 @@ def test_public_addresses_pass_the_check(settings):
     assert "169.254.169.254" in refusal("http://169.254.169.254/")
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     assert refusal("http://169.254.169.254/") is None
+    assert "port" in refusal("https://93.184.215.14:99999/hooks")  # refused whatever the address policy
 
 
 def test_a_delivery_to_an_address_that_became_private_is_not_sent(api_for, alice, project, settings, receiver,

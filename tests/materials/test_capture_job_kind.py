@@ -109,5 +109,8 @@ def test_too_small_photos_and_bad_params_are_refused(api_for, alice, project, pa
     tiny = png(np.zeros((40, 40, 3), np.uint8))
     small = capture(api_for(alice), project, tiny, tiny)
     assert small.status_code == 400 and small.json()["error"]["field"] == "inputs.flash"
+    assert not AssetSet.objects.filter(project=project).exists()  # the refused photos are not kept
+    misspelt = capture(api_for(alice), project, *pair, resolutoin="1024")
+    assert misspelt.status_code == 400 and "resolutoin" in misspelt.json()["error"]["message"]
     preset = capture(api_for(alice), project, *pair, quality="ultra")
     assert preset.status_code == 400 and preset.json()["error"]["field"] == "quality"

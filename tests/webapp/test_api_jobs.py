@@ -62,6 +62,21 @@ def test_upload_queues_previews_by_default(api_for, alice, project, run_queued_j
     assert Job.objects.get(pk=job_id).output_set.assets.count() == 1
 
 
+def test_previews_of_inputs_with_one_name(api_for, alice, project, run_queued_jobs, uploaded):
+    """Two uploads stored as texture.png (in two sets) get a thumbnail each, under two names."""
+    api = api_for(alice)
+    first = uploaded(api, project, [("a.png", png_bytes(32, 32))])["assets"][0]
+    second = uploaded(api, project, [("b.png", png_bytes(48, 16))])["assets"][0]
+    assert first["name"] == second["name"]
+    job = create(api, project, "previews", inputs={"assets": [first["id"], second["id"]]}).json()
+    assert run_queued_jobs() == ["succeeded"]
+    thumbs = Job.objects.get(pk=job["id"]).output_set.assets.filter(role="thumbnail")
+    assert sorted(str(t.source_id) for t in thumbs) == sorted([first["id"], second["id"]])
+    assert len({t.name for t in thumbs}) == 2
+    assert {(t.source_id, t.width) for t in thumbs} == {(Asset.objects.get(pk=first["id"]).pk, 32),
+                                                       (Asset.objects.get(pk=second["id"]).pk, 48)}
+
+
 @pytest.mark.parametrize("payload, field, text", [
     ({"kind": "material.nope"}, "kind", "Unknown job kind"),
     ({"kind": "previews", "params": {"max_size": "big"}, "inputs": {"assets": []}}, "params.max_size", "valid integer"),
@@ -69,6 +84,7 @@ def test_upload_queues_previews_by_default(api_for, alice, project, run_queued_j
     ({"kind": "previews", "inputs": {}}, "inputs", "at least one"),
     ({"kind": "previews", "inputs": {"bogus": []}}, "inputs", "Unknown input"),
     ({"kind": "previews", "inputs": {"assets": ["not-a-uuid"]}}, "inputs.assets", "valid id"),
+    ({"kind": "previews", "params": {"max_sise": 64}, "inputs": {"assets": []}}, "params", "Unknown parameter"),
     ({"kind": "previews", "inputs": {"assets": "00000000-0000-0000-0000-000000000000"}}, "inputs.assets", "No asset"),
 ])
 def test_bad_job_requests_get_field_errors_and_create_nothing(api_for, alice, project, payload, field, text):
@@ -77,6 +93,27 @@ def test_bad_job_requests_get_field_errors_and_create_nothing(api_for, alice, pr
     error = response.json()["error"]
     assert error["field"] == field and text in error["message"], error
     assert Job.objects.count() == 0
+
+
+def test_input_ids_are_read_in_any_uuid_spelling(api_for, alice, project, uploaded):
+    api = api_for(alice)
+    body = uploaded(api, project, [("a.png", png_bytes())])
+    asset_id = body["assets"][0]["id"]
+    for spelling in (asset_id.upper(), asset_id.replace("-", "")):
+        job = create(api, project, "previews", inputs={"assets": [spelling]})
+        assert job.status_code == 202, job.json()
+        assert job.json()["inputs"] == {"assets": [asset_id]}
+
+
+def test_a_job_whose_input_was_deleted_fails_once_with_the_reason(api_for, alice, project, uploaded, run_queued_jobs):
+    api = api_for(alice)
+    body = uploaded(api, project, [("a.png", png_bytes())])
+    job = create(api, project, "previews", inputs={"assets": [body["assets"][0]["id"]]}).json()
+    assert api.delete(f"/api/v1/projects/{project.id}/sets/{body['set']['id']}").status_code == 204
+    assert run_queued_jobs() == ["failed"]
+    failed = Job.objects.get(pk=job["id"])
+    assert failed.attempts == 1 and failed.output_set is None
+    assert failed.error.startswith("An input is no longer available: No asset"), failed.error
 
 
 def test_inputs_from_another_project_are_refused(api_for, alice, bob, project, uploaded):
@@ -110,6 +147,8 @@ def test_job_list_filters(api_for, alice, project, run_queued_jobs):
     assert api.get(jobs, {"status": "succeeded"}).json()["count"] == 1
     assert api.get(jobs, {"status": "cancelled,failed"}).json()["count"] == 1
     assert api.get(jobs, {"kind": "previews"}).json()["count"] == 0
+    assert api.get(jobs, {"status": "succeded"}).status_code == 400
+    assert api.get(jobs, {"kind": "preview"}).status_code == 400
 
 
 def test_job_kinds_are_listed_with_their_parameters(api_for, alice):

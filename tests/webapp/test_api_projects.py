@@ -50,6 +50,21 @@ def test_password_login_issues_a_token(api_for, alice):
     assert wrong.status_code == 403
 
 
+def test_password_guessing_is_slowed_down(api_for, alice, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.LOGIN_FAILURES_PER_MINUTE = 3
+    login = lambda password: api_for().post("/api/v1/auth/token", {"username": "alice", "password": password},
+                                            format="json")
+    assert [login("guess").status_code for _ in range(3)] == [403, 403, 403]
+    blocked = login("pw-alice")  # even the right password waits out the minute
+    assert blocked.status_code == 429 and "Too many wrong passwords" in blocked.json()["error"]["message"]
+    assert blocked["Retry-After"] == "60"
+    cache.clear()  # the minute is over
+    assert login("pw-alice").status_code == 201
+
+
 def test_create_project_makes_creator_owner_and_slug(api_for, alice):
     api = api_for(alice)
     response = api.post("/api/v1/projects", {"name": "Brick Walls"}, format="json")

@@ -36,6 +36,26 @@ def test_upload_describes_and_stores_assets(upload, api_for, alice, project, iso
     assert download.status_code == 200 and b"".join(download.streaming_content) == rgb8
 
 
+def test_deleting_an_asset_a_set_or_the_project_deletes_its_files(upload, api_for, alice, project, isolated_storage,
+                                                                   django_capture_on_commit_callbacks):
+    api = api_for(alice)
+    base = f"/api/v1/projects/{project.id}"
+    first = upload(api, project, [("a.png", png_bytes()), ("b.png", png_bytes())], roles=["albedo", "normal"],
+                   previews="false").json()
+    second = upload(api, project, [("c.png", png_bytes())], previews="false").json()
+    assert len(stored_files(isolated_storage)) == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.delete(f"{base}/assets/{first['assets'][0]['id']}").status_code == 204
+    assert sorted(p.name for p in stored_files(isolated_storage)) == ["normal.png", "texture.png"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.delete(f"{base}/sets/{first['set']['id']}").status_code == 204
+    assert [p.name for p in stored_files(isolated_storage)] == ["texture.png"]
+    assert second["assets"][0]["name"] == "texture.png"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.delete(base).status_code == 204
+    assert stored_files(isolated_storage) == []
+
+
 def test_upload_into_existing_set_keeps_names_unique(upload, api_for, alice, project):
     api = api_for(alice)
     first = upload(api, project, [("a.png", png_bytes(seed=1))], previews="false").json()
@@ -95,6 +115,34 @@ def test_bad_role_and_missing_files(upload, api_for, alice, project):
     assert empty.status_code == 400 and empty.json()["error"]["field"] == "files"
 
 
+def test_requests_over_djangos_limits_get_json_errors(upload, api_for, alice, project, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    api = api_for(alice)
+    response = upload(api, project, [(f"{i}.png", png_bytes()) for i in range(3)])
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "At most 2 files per request."
+    assert not AssetSet.objects.exists()
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    big = api.post(f"/api/v1/projects/{project.id}/jobs", {"kind": "previews", "params": {"x": "y" * 2000}},
+                   format="json")
+    assert big.status_code == 400 and "over 1000 bytes" in big.json()["error"]["message"]
+
+
+def test_tags_are_limited_and_cannot_hold_the_index_separator(upload, api_for, alice, project):
+    api = api_for(alice)
+    piped = upload(api, project, [("a.png", png_bytes())], tags=["x|y"], previews="false")
+    assert piped.status_code == 400 and piped.json()["error"]["field"].startswith("tags")
+    many = upload(api, project, [("a.png", png_bytes())], tags=[f"t{i}" for i in range(33)], previews="false")
+    assert many.status_code == 400 and many.json()["error"]["field"] == "tags"
+    body = upload(api, project, [("a.png", png_bytes())], tags=[f"t{i}" for i in range(30)], previews="false").json()
+    more = upload(api, project, [("b.png", png_bytes())], set=body["set"]["id"], tags=["u1", "u2", "u3"],
+                  previews="false")
+    assert more.status_code == 400 and "at most 32 tags" in more.json()["error"]["message"]
+    assert AssetSet.objects.get(pk=body["set"]["id"]).assets.count() == 1
+    renamed = api.patch(f"/api/v1/projects/{project.id}/sets/{body['set']['id']}", {"tags": ["a|b"]}, format="json")
+    assert renamed.status_code == 400
+
+
 def test_set_listing_filters_and_zip_download(upload, api_for, alice, project):
     api = api_for(alice)
     a = upload(api, project, [("a.png", png_bytes(seed=3)), ("n.png", png_bytes(seed=4))], roles=["albedo", "normal"],
@@ -122,3 +170,56 @@ def test_viewer_cannot_upload(upload, api_for, project, bob):
 
     Membership.objects.create(project=project, user=bob, role="viewer")
     assert upload(api_for(bob), project, [("a.png", png_bytes())]).status_code == 403
+
+
+def _tiff_bytes(pixels, mode=None) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(pixels, mode).save(out, format="TIFF")
+    return out.getvalue()
+
+
+def _tiff_with_a_broken_tag(entry, tag, field, value) -> bytes:
+    """A 32x32 RGB TIFF from Pillow with one byte of a directory entry changed."""
+    data = bytearray(_tiff_bytes(np.zeros((32, 32, 3), np.uint8)))
+    assert int.from_bytes(data[entry:entry + 2], "little") == tag
+    data[entry + field] = value
+    return bytes(data)
+
+
+def _exr_with_aovs(n_aovs, height, width) -> bytes:
+    from tests.imaging.exr_files import float_exr, rgba_and_aovs
+
+    return float_exr(rgba_and_aovs(n_aovs, height, width))
+
+
+@pytest.mark.filterwarnings("ignore:.*:UserWarning")  # Pillow warns while parsing the broken tags
+@pytest.mark.parametrize("make, status", [
+    pytest.param(lambda: _tiff_with_a_broken_tag(58, 262, 4, 8), 400, id="tiff-photometric-count-8"),
+    pytest.param(lambda: _tiff_with_a_broken_tag(22, 257, 2, 1), 400, id="tiff-image-length-type-byte"),
+    pytest.param(lambda: _exr_with_aovs(100, 1, 4), 400, id="exr-with-100-aovs"),
+    pytest.param(lambda: _tiff_bytes(np.zeros((1, (1 << 20) + 1), np.uint8)), 413, id="tiff-wider-than-opencv-decodes"),
+])
+def test_files_the_decoders_cannot_take_are_refused_not_crashing(upload, api_for, alice, project, isolated_storage,
+                                                                 make, status):
+    response = upload(api_for(alice), project, [("bad.img", make())])
+    assert response.status_code == status
+    assert "bad.img" in response.json()["error"]["message"]
+    assert Asset.objects.count() == 0 and stored_files(isolated_storage) == []
+
+
+def test_exr_channel_bytes_count_against_the_pixel_limit(upload, api_for, alice, project, settings):
+    settings.MAX_UPLOAD_PIXELS = 64 * 64
+    # 32x32 pixels is under the limit, but RGBA + 44 float AOVs store 12x what RGBA float would.
+    response = upload(api_for(alice), project, [("layers.exr", _exr_with_aovs(44, 32, 32))])
+    assert response.status_code == 413 and "48 channels" in response.json()["error"]["message"]
+    plain = upload(api_for(alice), project, [("plain.exr", _exr_with_aovs(0, 32, 32))], previews="false")
+    assert plain.status_code == 201 and plain.json()["assets"][0]["channels"] == 4
+
+
+def test_grey_alpha_tiff_keeps_its_alpha_channel(upload, api_for, alice, project):
+    grey_alpha = np.dstack([np.arange(64, dtype=np.uint8).reshape(8, 8), np.full((8, 8), 7, np.uint8)])
+    response = upload(api_for(alice), project, [("mask.tif", _tiff_bytes(grey_alpha, "LA"))], previews="false")
+    assert response.status_code == 201
+    assert (response.json()["assets"][0]["channels"], response.json()["assets"][0]["bit_depth"]) == (2, "8")

@@ -89,3 +89,26 @@ def json_404(request, exception=None):
 
 def json_500(request):
     return JsonResponse(error_body(500, "server_error", "Internal server error."), status=500)
+
+
+def json_400(request, exception=None):
+    """Django's own 400s (a request over its size or count limits, before any view ran):
+    JSON under /api/ like every other error there, with the limit that was hit."""
+    from django.conf import settings
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+
+    if not request.path.startswith("/api/"):
+        from django.views.defaults import bad_request
+
+        return bad_request(request, exception)
+    if isinstance(exception, TooManyFilesSent):
+        message = f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files per request."
+    elif isinstance(exception, TooManyFieldsSent):
+        message = f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} form fields per request."
+    elif isinstance(exception, RequestDataTooBig):
+        message = (f"The request body (not counting uploaded files) is over "
+                   f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+    else:
+        message = "Bad request."
+    return JsonResponse(error_body(400, "bad_request", message), status=400)
+

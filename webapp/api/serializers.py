@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from rest_framework import serializers
 
-from webapp.models import ApiToken, Asset, AssetSet, AssetSetKind, Job, Membership, Project, Role
+from webapp.models import MAX_TAGS, TAG_MAX_LENGTH, ApiToken, Asset, AssetSet, AssetSetKind, Job, Membership, Project, Role
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -89,8 +89,19 @@ class AssetSerializer(serializers.ModelSerializer):
         return _asset_download_url(max(thumbnails, key=lambda a: a.created_at))
 
 
+def _no_separator(tag: str) -> None:
+    if "|" in tag:
+        raise serializers.ValidationError("A tag cannot contain '|'.")
+
+
+def tag_list(**options) -> serializers.ListField:
+    """Set tags: at most MAX_TAGS of at most TAG_MAX_LENGTH characters each, without '|'."""
+    return serializers.ListField(child=serializers.CharField(max_length=TAG_MAX_LENGTH, validators=[_no_separator]),
+                                 max_length=MAX_TAGS, **options)
+
+
 class AssetSetSerializer(serializers.ModelSerializer):
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+    tags = tag_list(required=False)
     asset_count = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField(help_text="A thumbnail of the set's first asset, if any.")
     download_url = serializers.SerializerMethodField()
@@ -131,7 +142,7 @@ class UploadSerializer(serializers.Serializer):
                                   help_text="One role for all files, or one per file (default: texture).")
     set = serializers.UUIDField(required=False, help_text="Add to this existing asset set instead of a new one.")
     name = serializers.CharField(required=False, max_length=200, help_text="Name of the new asset set.")
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, default=list)
+    tags = tag_list(required=False, default=list)
     colour_space = serializers.ChoiceField(choices=["srgb", "linear"], required=False,
                                            help_text="Override the colour space guessed from role and format.")
     previews = serializers.BooleanField(default=True, help_text="Queue a previews job for the new assets.")

@@ -3,7 +3,9 @@
 import tempfile
 import zipfile
 
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Prefetch, Q
@@ -12,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 from rest_framework.fields import empty
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -24,7 +26,7 @@ from webapp.access import project_for, projects_for
 from webapp.api import serializers as s
 from webapp.api.errors import Conflict, ServiceUnavailable
 from webapp.jobs import registry
-from webapp.models import ApiToken, Asset, AssetSet, Job, Membership, Project, Role
+from webapp.models import ApiToken, Asset, AssetSet, Job, JobStatus, Membership, Project, Role
 from webapp.services import jobs as job_service
 from webapp.services.uploads import store_uploads
 
@@ -191,10 +193,6 @@ class AssetSetDetail(ProjectScoped, generics.RetrieveUpdateDestroyAPIView):
     def get_object(self):
         return get_object_or_404(_with_assets(self.project.asset_sets.all()), pk=self.kwargs["set_id"])
 
-    def perform_destroy(self, asset_set):
-        names = [a.file.name for a in asset_set.assets.all()]
-        asset_set.delete()
-        transaction.on_commit(lambda: [default_storage.delete(n) for n in names])
 
 
 class AssetSetDownload(ProjectScoped, APIView):
@@ -254,10 +252,6 @@ class AssetDetail(ProjectScoped, generics.RetrieveDestroyAPIView):
         qs = Asset.objects.filter(asset_set__project=self.project).select_related("asset_set")
         return get_object_or_404(qs.prefetch_related("derived"), pk=self.kwargs["asset_id"])
 
-    def perform_destroy(self, asset):
-        name = asset.file.name
-        asset.delete()
-        transaction.on_commit(lambda: default_storage.delete(name))
 
 
 class AssetDownload(AssetDetail):
@@ -288,9 +282,15 @@ class JobList(ProjectScoped, generics.ListAPIView):
     def get_queryset(self):
         qs = self.project.jobs.all()
         params = self.request.query_params
+        # Unknown values answer 400 (as the set list's kinds do), not a silently empty list.
         for status_value in params.getlist("status"):
-            qs = qs.filter(status__in=status_value.split(","))
+            statuses = status_value.split(",")
+            if set(statuses) - set(JobStatus.values):
+                raise ValidationError({"status": f"Unknown status; one of {', '.join(JobStatus.values)}."})
+            qs = qs.filter(status__in=statuses)
         if params.get("kind"):
+            if params["kind"] not in {k.name for k in registry.all_kinds()}:
+                raise ValidationError({"kind": f"Unknown job kind {params['kind']!r}."})
             qs = qs.filter(kind=params["kind"])
         return qs
 
@@ -391,9 +391,15 @@ class LoginToken(APIView):
     def post(self, request):
         data = s.LoginTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # Password guessing: after LOGIN_FAILURES_PER_MINUTE wrong passwords from one address,
+        # every attempt from it answers 429 until the minute since the last failure is over.
+        failures_key = f"login-failures:{request.META.get('REMOTE_ADDR', '')}"
+        if cache.get(failures_key, 0) >= settings.LOGIN_FAILURES_PER_MINUTE:
+            raise Throttled(wait=60, detail="Too many wrong passwords from this address; try again in a minute.")
         user = authenticate(request, username=data.validated_data["username"],
                             password=data.validated_data["password"])
         if user is None:
+            cache.set(failures_key, cache.get(failures_key, 0) + 1, timeout=60)
             raise PermissionDenied("Wrong username or password.")
         token, key = ApiToken.issue(user, data.validated_data["name"])
         token.key = key

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from django.core.files import File
+from django.db import transaction
 from django.core.files.storage import default_storage
 
 from webapp.models import Asset, AssetSet
@@ -49,10 +50,12 @@ def sha256_of(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def unique_name(taken: set[str], stem: str, ext: str) -> str:
-    name, index = f"{stem}.{ext}", 2
+def unique_name(taken: set[str], stem: str, ext: str = "") -> str:
+    """`stem.ext` (or `stem` without ext), numbered `stem_2.ext`, ... when taken; adds it to `taken`."""
+    suffix = f".{ext}" if ext else ""
+    name, index = f"{stem}{suffix}", 2
     while name in taken:
-        name, index = f"{stem}_{index}.{ext}", index + 1
+        name, index = f"{stem}_{index}{suffix}", index + 1
     taken.add(name)
     return name
 
@@ -82,3 +85,12 @@ def delete_files(names: list[str]) -> None:
             default_storage.delete(name)
         except Exception:  # best effort: a leftover file is invisible without its row
             pass
+
+
+def delete_file_with_row(sender, instance, **kwargs) -> None:
+    """post_delete receiver for models with a `file`: the stored file goes once the row's
+    deletion commits (however it was deleted: the row itself, its set, its project)."""
+    name = instance.file.name if instance.file else ""
+    if name:
+        transaction.on_commit(lambda: delete_files([name]))
+

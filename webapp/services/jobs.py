@@ -55,8 +55,9 @@ def resolve_inputs(project: Project, kind: registry.JobKind, raw_inputs) -> tupl
         ids = _as_list(value)
         if not all(isinstance(i, str) for i in ids):
             raise ValidationError({f"inputs.{name}": "Expected id strings."})
+        ids = _valid_uuids(ids, name)  # canonical form: upper case or without hyphens is the same id
         if spec.kind == "set":
-            found = {str(s.pk): s for s in AssetSet.objects.filter(project=project, pk__in=_valid_uuids(ids, name))}
+            found = {str(s.pk): s for s in AssetSet.objects.filter(project=project, pk__in=ids)}
             resolved = []
             for i in ids:
                 if i not in found:
@@ -65,8 +66,7 @@ def resolve_inputs(project: Project, kind: registry.JobKind, raw_inputs) -> tupl
                 # model) are no tool's input: every job kind reads pixels.
                 resolved.extend(a for a in found[i].assets.all() if a.format in IMAGE_FORMATS)
         else:
-            found = {str(a.pk): a for a in Asset.objects.filter(asset_set__project=project,
-                                                                  pk__in=_valid_uuids(ids, name))}
+            found = {str(a.pk): a for a in Asset.objects.filter(asset_set__project=project, pk__in=ids)}
             missing = [i for i in ids if i not in found]
             if missing:
                 raise ValidationError({f"inputs.{name}": f"No asset {missing[0]} in this project."})
@@ -91,6 +91,12 @@ def _valid_uuids(ids, name):
 
 def validate_params(kind: registry.JobKind, raw_params) -> dict:
     serializer = kind.params(data=raw_params if raw_params is not None else {})
+    if isinstance(raw_params, dict):
+        # A misspelt parameter ("sclae") would otherwise run the job on its default.
+        unknown = sorted(set(raw_params) - set(serializer.fields))
+        if unknown:
+            raise ValidationError({"params": f"Unknown parameter(s) {unknown} for {kind.name}; "
+                                             f"it takes {sorted(serializer.fields) or 'none'}."})
     if not serializer.is_valid():
         raise ValidationError({"params": serializer.errors})
     return serializer.validated_data
@@ -236,7 +242,13 @@ def _device_for(queue: str) -> str:
 
 
 def _input_assets(job: Job, kind: registry.JobKind) -> dict[str, list[Asset]]:
-    _, assets = resolve_inputs(job.project, kind, job.inputs)
+    """The job's inputs, read again: one deleted since the job was queued fails it at once
+    with the reason (not a retried internal error)."""
+    try:
+        _, assets = resolve_inputs(job.project, kind, job.inputs)
+    except ValidationError as exc:
+        messages = [str(m) for value in exc.detail.values() for m in (value if isinstance(value, list) else [value])]
+        raise JobInputError(f"An input is no longer available: {' '.join(messages)}") from None
     return assets
 
 

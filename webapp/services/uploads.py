@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 
 from imaging.io import ImageFormatError, ImageInfo, ImageTooLargeError, probe_image, read_image
 from webapp.api.errors import PayloadTooLarge
-from webapp.models import AssetSet, AssetSetKind, Project
+from webapp.models import MAX_TAGS, AssetSet, AssetSetKind, Project
 from webapp.services.assets import (
     EXTENSIONS, ROLE_PATTERN, default_colour_space, delete_files, store_file, unique_name,
 )
@@ -88,6 +88,8 @@ def store_uploads(project: Project, files: list, roles: list[str], *, asset_set:
                     asset_set.set_tags(tags or [])
                     asset_set.save()
                 elif tags:
+                    if len(set(asset_set.tags) | {t.strip() for t in tags}) > MAX_TAGS:
+                        raise ValidationError({"tags": f"A set has at most {MAX_TAGS} tags."})
                     asset_set.set_tags(list(asset_set.tags) + list(tags))
                     asset_set.save(update_fields=["tags", "tag_index"])
                 taken = set(asset_set.assets.values_list("name", flat=True))

@@ -114,6 +114,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"WebhookEventEnum": "integrations.models.WebhookEvent"},
 }
 
+# Wrong passwords per minute from one address before POST /auth/token answers 429.
+LOGIN_FAILURES_PER_MINUTE = env("LOGIN_FAILURES_PER_MINUTE", int, 10)
+
 # Upload limits: bytes per file, decoded pixels per image (decompression bombs), files per request.
 MAX_UPLOAD_BYTES = env("MAX_UPLOAD_BYTES", int, 200 * 1024 * 1024)
 MAX_UPLOAD_PIXELS = env("MAX_UPLOAD_PIXELS", int, 8192 * 8192)
