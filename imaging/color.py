@@ -91,3 +91,18 @@ def rgb_to_y_bt601(x):
     super-resolution PSNR/SSIM. Same layouts as `luminance`.
     """
     return _weighted_channel_sum(x, _BT601_Y, _BT601_Y_OFFSET)
+
+
+def value_range(values) -> tuple[float, float]:
+    """(offset, span) with `(values - offset) / span` in [0,1], for networks and [0,1] stacks.
+
+    Values in [0,1] are left as they are (0, 1); HDR values are scaled by their peak (zero
+    stays black, as the sRGB encoding needs); signed ones (heights, displacement) map
+    [min, max] onto [0,1].
+    """
+    low, high = float(values.min()), float(values.max())
+    if low >= 0.0:
+        return 0.0, max(high, 1.0)
+    span = high - low
+    return low, span if span > 0.0 else 1.0
+

@@ -42,3 +42,13 @@ def decode_normal_map(values: np.ndarray, is_float: bool) -> np.ndarray:
 def encode_normal_map(normals: np.ndarray) -> np.ndarray:
     """(H,W,3) normals (any length) -> (H,W,3) float32 `0.5n+0.5` in [0,1], unit length first."""
     return np.clip(unit_vectors(normals) * 0.5 + 0.5, 0.0, 1.0).astype(np.float32)
+
+
+def as_encoded_normals(values: np.ndarray) -> np.ndarray:
+    """A float normal-map file's (H,W,3|4) values, `n` or `0.5n+0.5`, -> float32 `0.5n+0.5`
+    in [0,1] with any 4th channel kept: what the tools take and what files hold."""
+    values = np.asarray(values, np.float32)
+    if values.ndim != 3 or values.shape[2] < 3:
+        return values
+    return np.concatenate([encode_normal_map(decode_normal_map(values, is_float=True)), values[..., 3:]], axis=2)
+

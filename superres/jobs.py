@@ -6,6 +6,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from rest_framework import serializers
 
+from imaging.normals import as_encoded_normals
 from webapp.jobs.registry import InputSpec, JobKind, register
 from webapp.services.assets import DATA_ROLES, unique_name
 
@@ -100,17 +101,22 @@ def run_upscale(ctx) -> None:
 
         progress(0.0, "reading")
         image = ctx.read_input(asset)
-        wrap = _switch(ctx.params["wrap"], lambda: looks_tileable(image.pixels))
+        pixels = image.pixels
+        if sr_role(asset.role) == "normal" and image.bit_depth == "32f":
+            pixels = as_encoded_normals(pixels)  # an EXR may hold n itself; the output holds 0.5n+0.5
+        wrap = _switch(ctx.params["wrap"], lambda: looks_tileable(pixels))
         back_projection = _switch(ctx.params.get("back_projection", "auto"),
                                   lambda: image.format not in LOSSY_FORMATS)
         try:
-            pixels, report = upscale(image.pixels, scale=scale, sharpness=sharpness, wrap=wrap,
+            pixels, report = upscale(pixels, scale=scale, sharpness=sharpness, wrap=wrap,
                                      role=sr_role(asset.role), colour_space=asset.colour_space,
                                      max_output_pixels=MAX_OUTPUT_PIXELS, progress=progress,
                                      model_path=model_path, ensemble=ctx.params["ensemble"],
                                      back_projection=back_projection)
         except SuperResInputError as exc:
             raise JobInputError(f"{asset.name}: {exc}") from exc
+        if model_path is not None:  # the project model's id, not a path on the worker
+            report["model"] = f"project model {model.id}"
         stem = PurePosixPath(asset.name).stem
         extension = "exr" if image.bit_depth == "32f" else "png"
         ctx.add_output(unique_name(taken, stem, extension), asset.role, pixels=pixels, colour_space=asset.colour_space,

@@ -7,6 +7,10 @@ Entry point for the job runner: `upscale(pixels, scale=..., ...)` -> `(pixels, r
   stays tileable after upscaling.
 - Alpha is upscaled on its own (as a grey image) and kept; grey and grey+alpha
   come back with their channel count; uint8/uint16/float32 keep their dtype.
+  Colour images with alpha are upscaled premultiplied, so the colour hidden under
+  transparent pixels does not bleed into visible ones.
+- Float data outside [0,1] (HDR colour, signed displacement) is mapped onto [0,1]
+  for the network and back afterwards, so its range and sign survive.
 - `role="normal"`: the map is decoded to vectors, upscaled as a whole and every
   vector re-normalised to unit length before re-encoding.
 - `sharpness` in [0,1] interpolates the PSNR and GAN weights (ESRGAN network
@@ -24,12 +28,17 @@ from typing import Callable
 import numpy as np
 import torch
 
+from imaging.color import value_range
+from imaging.normals import as_encoded_normals
 from superres.nets.generator import RRDBNet
 from superres.training.checkpoints import load_weights_file
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 SCALES = (2, 4)
 ROLES = ("color", "linear", "normal")
+# Below half an 8-bit step an upscaled alpha is transparent: dividing premultiplied colour by
+# it would only amplify the network's noise, and nobody sees the colour there.
+ALPHA_EPSILON = 1 / 512
 DEFAULT_MAX_OUTPUT_PIXELS = 8192 * 8192
 # tiled_apply gives the outer quarter of each overlap zero weight and cross-fades
 # the middle half. The generator's receptive field is ~36 LR px, but its
@@ -52,6 +61,16 @@ def _interpolate(psnr_state: dict, gan_state: dict, sharpness: float) -> dict:
     return {k: (1 - sharpness) * psnr_state[k].float() + sharpness * gan_state[k].float() for k in psnr_state}
 
 
+def _check_sharpness(sharpness) -> None:
+    """Refuses a sharpness outside [0,1], NaN and infinities included."""
+    try:
+        valid = 0.0 <= float(sharpness) <= 1.0  # False for NaN
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise SuperResInputError(f"sharpness must be between 0 and 1, got {sharpness}")
+
+
 def load_generator(scale: int, sharpness: float = 0.0, model_path: str | os.PathLike | None = None,
                    device: str | torch.device = "cpu", weights_dir: str | os.PathLike | None = None) -> RRDBNet:
     """Generator for `scale` with weights `(1-sharpness)*PSNR + sharpness*GAN`.
@@ -63,8 +82,7 @@ def load_generator(scale: int, sharpness: float = 0.0, model_path: str | os.Path
     """
     if scale not in SCALES:
         raise SuperResInputError(f"scale must be 2 or 4, got {scale}")
-    if not 0.0 <= sharpness <= 1.0:
-        raise SuperResInputError(f"sharpness must be between 0 and 1, got {sharpness}")
+    _check_sharpness(sharpness)
     psnr_payload = load_weights_file(shipped_weights_path(scale, "psnr", weights_dir))
     state = psnr_payload["state_dict"]
     gan_state = None
@@ -131,17 +149,18 @@ class _TileProgress:
 _DIHEDRAL = [(t, fy, fx) for t in (False, True) for fy in (False, True) for fx in (False, True)]
 
 
-def _ensemble_apply(generator: RRDBNet, lr_tile: torch.Tensor) -> torch.Tensor:
+def _ensemble_apply(generator: RRDBNet, lr_tile: torch.Tensor, clamp: bool = True) -> torch.Tensor:
     """Geometric self-ensemble (Lim et al., EDSR+, 2017): run the network on the tile's 8
     rotations/flips, undo each on the output and average. The network is only roughly
     equivariant, so the mean cancels part of its error; 8 times the work.
-    lr_tile: (1,3,h,w) in [0,1] -> (1,3,h*s,w*s) in [0,1]."""
+    lr_tile: (1,3,h,w) in [0,1] -> (1,3,h*s,w*s) in [0,1] (clamp=False: may overshoot it)."""
     total = None
     for transpose, flip_y, flip_x in _DIHEDRAL:
         dims = [d for d, on in ((2, flip_y), (3, flip_x)) if on]
         x = lr_tile.transpose(2, 3) if transpose else lr_tile
         x = x.flip(dims) if dims else x
-        y = generator(x).clamp(0, 1)
+        y = generator(x)
+        y = y.clamp(0, 1) if clamp else y
         y = y.flip(dims) if dims else y
         y = y.transpose(2, 3) if transpose else y
         total = y if total is None else total + y
@@ -149,28 +168,44 @@ def _ensemble_apply(generator: RRDBNet, lr_tile: torch.Tensor) -> torch.Tensor:
 
 
 def _run_network(generator: RRDBNet, rgb: np.ndarray, *, wrap: bool, tile: int, overlap: int,
-                 ticker: _TileProgress, device, ensemble: bool = False) -> np.ndarray:
-    """(H,W,3) float32 in [0,1] -> (H*s,W*s,3) float32 in [0,1], tiled."""
+                 ticker: _TileProgress, device, ensemble: bool = False, clamp: bool = True) -> np.ndarray:
+    """(H,W,3) float32 in [0,1] -> (H*s,W*s,3) float32 in [0,1], tiled.
+
+    clamp=False keeps the network's overshoot (premultiplied colour and the alpha it is
+    divided by must overshoot alike, or the quotient drifts)."""
     from imaging.tiling import tiled_apply
 
     def apply_tile(lr_tile: torch.Tensor) -> torch.Tensor:
         ticker.tick()
         with torch.no_grad():
             if ensemble:
-                return _ensemble_apply(generator, lr_tile.to(device)).float().cpu()
-            return generator(lr_tile.to(device)).clamp(0, 1).float().cpu()
+                return _ensemble_apply(generator, lr_tile.to(device), clamp).float().cpu()
+            out = generator(lr_tile.to(device))
+            return (out.clamp(0, 1) if clamp else out).float().cpu()
 
     image = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
     out = tiled_apply(image, apply_tile, tile=tile, overlap=overlap, scale=generator.scale, wrap=wrap)
-    return out[0].permute(1, 2, 0).clamp(0, 1).numpy()
+    out = out[0].permute(1, 2, 0)
+    return (out.clamp(0, 1) if clamp else out).numpy()
 
 
-def _back_project(low: np.ndarray, high: np.ndarray, wrap: bool) -> np.ndarray:
+def _back_project(low: np.ndarray, high: np.ndarray, wrap: bool, clamp: bool = True) -> np.ndarray:
     """(h,w,3) input and (h*s,w*s,3) output in [0,1] -> the output made to agree with the input."""
     from .backprojection import back_project
 
     to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None]
-    return back_project(to_t(low), to_t(high), wrap=wrap)[0].clamp(0, 1).permute(1, 2, 0).numpy()
+    out = back_project(to_t(low), to_t(high), wrap=wrap)[0]
+    return (out.clamp(0, 1) if clamp else out).permute(1, 2, 0).numpy()
+
+
+def _unpremultiply(premultiplied: np.ndarray, alpha: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """Upscaled (H,W,3) colour*alpha and (H,W,1) alpha, both unclamped -> straight (H,W,3) colour in [0,1].
+
+    Where the alpha is ~0 the colour is invisible and the division unstable: `hidden`
+    (the input's straight colour, enlarged) is kept there.
+    """
+    straight = np.clip(premultiplied / np.maximum(alpha, ALPHA_EPSILON), 0.0, 1.0)
+    return np.where(alpha > ALPHA_EPSILON, straight, hidden).astype(np.float32)
 
 
 def _tile_count(height: int, width: int, tile: int, overlap: int) -> int:
@@ -202,10 +237,11 @@ def upscale(
     """Upscale one image or map.
 
     pixels: `(H,W)` or `(H,W,C)`, C in 1..4 (grey, grey+alpha, RGB, RGBA), uint8,
-    uint16 or float32 (float: [0,1] unless `colour_space="linear"`, where HDR
-    values above 1 are kept by scaling to the peak). role: "color" (sRGB
-    albedo, photos), "linear" (roughness, height, masks: upscaled as grey data)
-    or "normal" (tangent-space normal map encoded as 0.5*n+0.5). ensemble: average the
+    uint16 or float32 (float colour and data may leave [0,1]: HDR values and signed
+    ones are kept by mapping the image's range onto [0,1] and back). role: "color" (sRGB
+    albedo, photos; with alpha upscaled premultiplied), "linear" (roughness, height, masks:
+    channels kept independent, a 4th channel is often data such as smoothness) or "normal"
+    (tangent-space normal map encoded as 0.5*n+0.5 in [0,1], float too). ensemble: average the
     network over the 8 rotations/flips of each tile (higher fidelity, 8x the time).
     back_projection: make the output agree with the input when scaled back down
     (backprojection.py; for clean sources: turn it off for JPEG-compressed or noisy
@@ -221,6 +257,7 @@ def upscale(
         raise SuperResInputError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     if colour_space not in ("srgb", "linear"):
         raise SuperResInputError(f"colour space must be 'srgb' or 'linear', got {colour_space!r}")
+    _check_sharpness(sharpness)  # also when a generator is given: the report states it
     if overlap < 0 or tile <= 2 * overlap:
         raise SuperResInputError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
     squeeze = pixels.ndim == 2
@@ -243,10 +280,10 @@ def upscale(
     colour_channels = 3 if channels >= 3 else 1
     colour, alpha = values[..., :colour_channels], values[..., colour_channels:]
 
-    peak = 1.0
-    if bit_depth == "32f":
-        peak = max(float(colour.max()), 1.0)
-        colour = np.clip(colour / peak, 0, None)
+    offset, span = 0.0, 1.0
+    if bit_depth == "32f" and role != "normal":
+        offset, span = value_range(colour)
+        colour = (colour - offset) / span
     if colour_space == "linear" and role == "color":
         from imaging.color import linear_to_srgb
 
@@ -268,11 +305,31 @@ def upscale(
     ticks = [_TileProgress(progress, per_pass, i / passes, 1 / passes, name)
              for i, name in enumerate(["colour", "alpha"][:passes])]
 
-    rgb_in = colour if colour_channels == 3 else np.repeat(colour, 3, axis=2)
+    straight = colour if colour_channels == 3 else np.repeat(colour, 3, axis=2)
+    # Colour under transparent pixels (a keying green, black) must not bleed into visible
+    # ones. Data maps keep their channels apart: their alpha is often data (smoothness, height).
+    premultiply = role == "color" and not alpha_constant
+    rgb_in = straight * alpha if premultiply else straight
     rgb_out = _run_network(generator, rgb_in, wrap=wrap, tile=tile, overlap=overlap, ticker=ticks[0], device=device,
-                           ensemble=ensemble)
+                           ensemble=ensemble, clamp=not premultiply)
     if back_projection:
-        rgb_out = _back_project(rgb_in, rgb_out, wrap)
+        rgb_out = _back_project(rgb_in, rgb_out, wrap, clamp=not premultiply)
+
+    alpha_out = None
+    if alpha.shape[-1]:
+        if alpha_constant:
+            alpha_out = np.full(rgb_out.shape[:2] + (1,), float(alpha.flat[0]), np.float32)
+        else:
+            grey = np.repeat(alpha, 3, axis=2)
+            grey_out = _run_network(generator, grey, wrap=wrap, tile=tile, overlap=overlap, ticker=ticks[1],
+                                    device=device, ensemble=ensemble, clamp=not premultiply)
+            if back_projection:
+                grey_out = _back_project(grey, grey_out, wrap, clamp=not premultiply)
+            alpha_out = grey_out.mean(axis=2, keepdims=True)
+    if premultiply:
+        hidden = np.repeat(np.repeat(straight, scale, axis=0), scale, axis=1)
+        rgb_out = _unpremultiply(rgb_out, alpha_out, hidden)
+        alpha_out = np.clip(alpha_out, 0.0, 1.0)
     colour_out = rgb_out if colour_channels == 3 else rgb_out.mean(axis=2, keepdims=True)
 
     if role == "normal":
@@ -285,20 +342,9 @@ def upscale(
         from imaging.color import srgb_to_linear
 
         colour_out = np.asarray(srgb_to_linear(colour_out), np.float32)
-    colour_out = colour_out * peak
+    colour_out = colour_out * span + offset
 
-    parts = [colour_out]
-    if alpha.shape[-1]:
-        if alpha_constant:
-            parts.append(np.full(colour_out.shape[:2] + (1,), float(alpha.flat[0]), np.float32))
-        else:
-            grey = np.repeat(alpha, 3, axis=2)
-            alpha_out = _run_network(generator, grey, wrap=wrap, tile=tile, overlap=overlap, ticker=ticks[1],
-                                     device=device, ensemble=ensemble)
-            if back_projection:
-                alpha_out = _back_project(grey, alpha_out, wrap)
-            parts.append(alpha_out.mean(axis=2, keepdims=True))
-    result = np.concatenate(parts, axis=2) if len(parts) > 1 else parts[0]
+    result = colour_out if alpha_out is None else np.concatenate([colour_out, alpha_out], axis=2)
     result = from_float32(result.astype(np.float32, copy=False), bit_depth)
     if squeeze:
         result = result[..., 0]
@@ -322,6 +368,9 @@ def upscale_file(src, dst, **options) -> dict:
 
     image = read_image(src)
     options.setdefault("colour_space", image.colour_space)
-    result, report = upscale(image.pixels, **options)
+    pixels = image.pixels
+    if options.get("role") == "normal" and image.bit_depth == "32f":
+        pixels = as_encoded_normals(pixels)  # a float file may hold n itself (imaging.normals)
+    result, report = upscale(pixels, **options)
     write_image(dst, result)
     return report

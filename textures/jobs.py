@@ -43,7 +43,8 @@ def exemplar_maps(inputs) -> list:
 
 
 def check_texture_inputs(inputs, params):
-    if bool(inputs.get("texture")) == bool(inputs.get("set")):
+    # A given set is present even when it resolves to no images (an engine export's).
+    if ("texture" in inputs) == ("set" in inputs):
         raise serializers.ValidationError({"inputs": "Give either one texture asset or one material asset set."})
     maps = exemplar_maps(inputs)
     if not maps:
@@ -75,13 +76,16 @@ def _run(ctx, kind: str) -> None:
     from imaging.io import from_float32, read_image, to_float32
     from textures.synthesis.errors import TextureInputError
     from textures.synthesis.job import run_texture_job
+    from textures.synthesis.material import is_normal_map
     from webapp.jobs.runtime import JobInputError
 
     maps = exemplar_maps(ctx.inputs)
-    images = {a.role if len(maps) > 1 else "color": read_image(ctx.input_path(a)) for a in maps}
+    # The synthesis's map names: roles in a set; a lone texture is "color" unless it is a normal map.
+    names = {a.pk: a.role if len(maps) > 1 or is_normal_map(a.role) else "color" for a in maps}
+    images = {names[a.pk]: read_image(ctx.input_path(a)) for a in maps}
     if len(images) != len(maps):
         raise JobInputError("Two maps of the set have the same role; give each map its own role.")
-    values = {name: to_float32(image.pixels) for name, image in images.items()}
+    values = {name: float_values(name, image) for name, image in images.items()}
     mask = None
     if ctx.inputs.get("mask"):
         mask = to_float32(read_image(ctx.input_path(ctx.inputs["mask"][0])).pixels)[..., :1]
@@ -102,7 +106,7 @@ def _run(ctx, kind: str) -> None:
     ctx.outputs.name = f"{source_set.name} - {'variations' if kind == 'variations' else 'tileable'}"
     ctx.outputs.kind = "texture-variations"
     ctx.outputs.tags = list(source_set.tags)
-    by_name = {(a.role if len(maps) > 1 else "color"): a for a in maps}
+    by_name = {names[a.pk]: a for a in maps}
     sheet_tiles = []
     for index, output in enumerate(result.outputs):
         prefix = f"variation_{index + 1:02d}" if kind == "variations" else "tileable"
@@ -118,6 +122,17 @@ def _run(ctx, kind: str) -> None:
     ctx.add_output("contact_sheet.png", "preview", pixels=contact_sheet(sheet_tiles), bit_depth="8",
                    metadata={"tiled": "2x2"})
     ctx.result = result.report
+
+
+def float_values(name: str, image):
+    """An image's pixels as the synthesis takes them: (H,W,C) float32; normal maps as `0.5n+0.5`
+    in [0,1] (float files may hold `n` itself, imaging.normals), which the outputs hold too."""
+    from imaging.io import to_float32
+    from imaging.normals import as_encoded_normals
+    from textures.synthesis.material import is_normal_map
+
+    values = to_float32(image.pixels)
+    return as_encoded_normals(values) if is_normal_map(name) and image.bit_depth == "32f" else values
 
 
 def contact_sheet(tiles: list, cell: int = 256):

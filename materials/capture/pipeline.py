@@ -97,8 +97,10 @@ def fov_from_exif(exif: dict, shape) -> float | None:
 
 
 def _load(src, name: str):
-    """Photo -> ((H,W,3) float32 linear RGB, exif). Arrays: uint8/uint16 or float sRGB in [0,1]."""
-    exif = {}
+    """Photo -> ((H,W,3) float32 linear RGB, exif, (H,W,3) clipped, colour profile or None).
+    Arrays: uint8/uint16 or float sRGB in [0,1]. A phone's Display P3 photo comes converted
+    to sRGB (imaging.io); the profile entry says what was done."""
+    exif, profile = {}, None
     if isinstance(src, np.ndarray):
         pixels = src
     else:
@@ -106,10 +108,10 @@ def _load(src, name: str):
             img = read_image(src, max_pixels=MAX_INPUT_PIXELS)
         except ValueError as exc:
             raise CaptureInputError(f"the {name} photo could not be read: {exc}") from exc
-        pixels, exif = img.pixels, img.exif or {}
+        pixels, exif, profile = img.pixels, img.exif or {}, img.colour_profile
         if img.colour_space == "linear":
             rgb = to_float32(pixels)
-            return _rgb(rgb, name), exif, _rgb(np.asarray(rgb), name) >= 1.0
+            return _rgb(rgb, name), exif, _rgb(np.asarray(rgb), name) >= 1.0, profile
     if pixels.ndim != 3 and pixels.ndim != 2:
         raise CaptureInputError(f"the {name} photo is not an image")
     if pixels.dtype not in (np.uint8, np.uint16, np.float32, np.float64):
@@ -124,7 +126,7 @@ def _load(src, name: str):
                                     "given as uint8)")
     srgb = to_float32(pixels) if pixels.dtype != np.float32 else pixels
     srgb = _rgb(srgb, name)
-    return np.asarray(srgb_to_linear(srgb), dtype=np.float32), exif, srgb >= CLIP_LEVEL_SRGB
+    return np.asarray(srgb_to_linear(srgb), dtype=np.float32), exif, srgb >= CLIP_LEVEL_SRGB, profile
 
 
 def _rgb(x: np.ndarray, name: str) -> np.ndarray:
@@ -221,8 +223,8 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         t = now
 
     report_progress(0.0, "loading photos")
-    flash, flash_exif, flash_clip = _load(flash, "flash")
-    guide, _, _ = _load(guide, "guide")
+    flash, flash_exif, flash_clip, flash_profile = _load(flash, "flash")
+    guide, _, _, guide_profile = _load(guide, "guide")
     if flash.shape[0] < MIN_SIDE_PX or flash.shape[1] < MIN_SIDE_PX:
         raise CaptureInputError(f"the photos are too small; use at least {MIN_SIDE_PX} pixels on each side")
     aspect = lambda image: image.shape[0] / image.shape[1]
@@ -382,6 +384,8 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
                       # the zoom taken, and each zoom tried with its quick-fit residual.
                       "zoom": round(zoom, 5), "zoom_scores": [[z, s] for z, s in zoom_scores]},
         "clipped_fraction": round(clipped_fraction, 5),
+        # Embedded ICC profiles (None: none) and whether the pixels were converted to sRGB.
+        "colour_profiles": {"flash": flash_profile, "guide": guide_profile},
         # The guide's ambient light that was divided out (1 = even; 0.8..1.2 = +-20 %).
         "guide_light": {"min": round(float(guide_light.min()), 3), "max": round(float(guide_light.max()), 3)},
         # The room light the flash photo also held, per channel, as a fraction of its mean

@@ -88,5 +88,4 @@ def finetune(
               "seconds": round(time.perf_counter() - started, 2)}
     if out_path is not None:
         export_weights(generator, out_path, {"finetune": report})
-        report["model_path"] = str(out_path)
     return generator.cpu(), report

@@ -13,13 +13,14 @@ from materials.capture import CaptureInputError, capture_material
 from materials.capture.outputs import write_outputs
 from materials.capture.pipeline import fov_from_exif
 from materials.capture.synthetic import make_capture
+from tests.imaging.icc_profiles import rgb_profile
 
 
-def _jpeg_with_focal_length(pixels, f35):
+def _jpeg_with_focal_length(pixels, f35, icc_profile=None):
     exif = Image.Exif()
     exif.get_ifd(0x8769)[0xA405] = f35  # FocalLengthIn35mmFilm
     buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, "JPEG", quality=95, exif=exif)
+    Image.fromarray(pixels).save(buf, "JPEG", quality=95, exif=exif, icc_profile=icc_profile)
     return buf.getvalue()
 
 
@@ -39,15 +40,19 @@ def test_fov_from_exif_uses_35mm_equivalent_focal_length():
 
 def test_capture_from_files_reads_exif_and_writes_outputs(tmp_path):
     cap = make_capture("tiles", width=256, height=192, period=64, seed=4)
-    flash = _jpeg_with_focal_length(cap.flash, 26)
+    # Both as a phone saves them, in Display P3 (converted to sRGB on reading).
+    flash = _jpeg_with_focal_length(cap.flash, 26, icc_profile=rgb_profile())
     guide_path = tmp_path / "guide.png"
-    Image.fromarray(cap.guide).save(guide_path)
+    Image.fromarray(cap.guide).save(guide_path, icc_profile=rgb_profile())
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         result = capture_material(flash, str(guide_path), quality="fast")
     finally:
         torch.set_num_threads(before)
+    profiles = result.report["colour_profiles"]
+    assert profiles["flash"]["name"] == profiles["guide"]["name"] == "Display P3"
+    assert profiles["flash"]["converted"] and profiles["guide"]["converted"]
     assert result.report["fov_deg"] == pytest.approx(fov_from_exif({"FocalLengthIn35mmFilm": 26}, cap.flash.shape), abs=1e-3)
     written = write_outputs(result, tmp_path / "out", bit_depth="16", exr=True)
     names = {p.name for p in written}

@@ -60,6 +60,36 @@ def test_upscale_job_keeps_formats_and_renormalises_normals(api_for, alice, proj
     assert all(a.metadata["upscale"]["back_projection"] for a in assets.values())
 
 
+def smooth_normals(size=24):
+    """(size,size,3) float32 unit normals of a gently waving surface."""
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    vectors = np.stack([0.3 * np.sin(2 * np.pi * xx), 0.3 * np.cos(2 * np.pi * yy), np.ones_like(xx)], -1)
+    return (vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def test_float_normal_map_holding_vectors_is_upscaled_as_normals(api_for, alice, project, uploaded,
+                                                                  run_queued_jobs, tmp_path):
+    """An EXR normal map may hold n itself (values in [-1,1]); the output holds 0.5n+0.5, like every
+    normal map file, and the same normals (reading n as 0.5n+0.5 was off by ~50 degrees)."""
+    from imaging.io import read_image, write_image
+
+    normals = smooth_normals()
+    write_image(tmp_path / "n.exr", normals)
+    body = uploaded([("n.exr", (tmp_path / "n.exr").read_bytes())], ["normal"])
+    response = create(api_for(alice), project, "superres.upscale", {"scale": 2, "sharpness": 0.0},
+                      {"assets": [body["assets"][0]["id"]]})
+    assert response.status_code == 202, response.content
+    assert run_queued_jobs() == ["succeeded"]
+    output = Job.objects.get(pk=response.json()["id"]).output_set.assets.get()
+    values = read_image(output.file.path).pixels
+    assert values.dtype == np.float32 and values.shape == (48, 48, 3) and values.min() >= 0.0
+    vectors = values * 2.0 - 1.0
+    assert np.abs(np.linalg.norm(vectors, axis=-1) - 1).max() < 1e-4
+    expected = np.repeat(np.repeat(normals, 2, axis=0), 2, axis=1)
+    angles = np.degrees(np.arccos(np.clip((vectors * expected).sum(-1), -1, 1)))
+    assert angles.mean() < 3.0, angles.mean()
+
+
 def test_compressed_sources_are_not_back_projected_unless_asked(api_for, alice, project, uploaded, run_queued_jobs):
     body = uploaded([("photo.jpg", jpeg_bytes(24, 16, quality=70))], ["albedo"])
     jobs = [create(api_for(alice), project, "superres.upscale", {"scale": 2, "back_projection": mode},
@@ -119,5 +149,8 @@ def test_finetune_job_stores_a_project_model_used_by_upscale(api_for, alice, pro
     model = ProjectModel.objects.get(project=project)
     assert model.scale == 2 and model.byte_size > 0
     assert Job.objects.get(pk=tune.json()["id"]).result["model"] == str(model.id)
+    tuned = Job.objects.get(pk=tune.json()["id"]).result
+    assert "model_path" not in tuned["finetune"]  # no paths of the worker's disk in results (or webhooks)
     up = create(api, project, "superres.upscale", {"scale": 2, "model": "project"}, {"assets": [body["assets"][0]["id"]]})
     assert up.status_code == 202 and run_queued_jobs() == ["succeeded"]
+    assert Job.objects.get(pk=up.json()["id"]).result["upscaled"][0]["model"] == f"project model {model.id}"

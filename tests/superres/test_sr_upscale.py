@@ -155,3 +155,66 @@ def test_self_ensemble_makes_the_network_rotation_equivariant(tiny_generator):
     assert report["ensemble"] is True
     assert np.abs(np.rot90(both) - both_turned).max() < 1e-4
     assert np.abs(both - plain).mean() > 1e-4  # it changes the result
+
+
+def test_signed_float_data_keeps_its_range_and_sign(tiny_generator):
+    """A displacement EXR in [-1,1] is mapped onto [0,1] for the network and back: the same
+    numbers as upscaling the map shifted into [0,1] and shifting back, nothing cut at 0."""
+    height = _texture(24, kind="noise")[..., 0] * 2.0 - 1.0
+    height[0, 0], height[0, 1] = -1.0, 1.0  # the range is exactly [-1, 1]
+    out, _ = upscale(height, scale=2, role="linear", colour_space="linear", generator=tiny_generator)
+    shifted, _ = upscale((height + 1.0) / 2.0, scale=2, role="linear", colour_space="linear",
+                         generator=tiny_generator)
+    assert out.shape == (48, 48) and out.min() < -0.5 and (out == 0).mean() < 0.01
+    np.testing.assert_allclose(out, shifted * 2.0 - 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype, channels, wrap", [(np.uint8, 4, False), (np.uint16, 4, True), (np.uint8, 2, False)])
+def test_colour_hidden_under_transparent_pixels_does_not_bleed(tiny_generator, dtype, channels, wrap):
+    """Colour is upscaled premultiplied by alpha: what fully transparent pixels hold (a keying
+    green, black) changes nothing where the result is visible."""
+    top = np.iinfo(dtype).max
+    yy, xx = np.mgrid[0:24, 0:24]
+    strand = np.abs(xx - 0.4 * yy - 6) < 1.2  # a thin opaque strand on a transparent ground
+    results = []
+    for hidden in (0, top):
+        image = np.full((24, 24, channels), hidden, dtype)
+        image[..., -1] = 0
+        image[strand] = [top // 2] * (channels - 1) + [top]
+        out, report = upscale(image, scale=2, generator=tiny_generator, wrap=wrap)
+        assert out.dtype == dtype and out.shape == (48, 48, channels) and report["alpha_upscaled"]
+        results.append(out.astype(np.float64) / top)
+    visible = results[0][..., -1] > 0.05
+    assert visible.any() and np.array_equal(results[0][..., -1], results[1][..., -1])
+    assert np.abs(results[0][..., :-1] - results[1][..., :-1])[visible].max() <= 1.0 / 255
+
+
+def test_transparent_green_leaves_no_fringe_on_thin_strands():
+    """The shipped x2 model on thin opaque strands over transparent green: the visible pixels
+    keep the strands' colour (straight upscaling tinted them green by up to 139/255)."""
+    from superres.upscale import load_generator
+
+    yy, xx = np.mgrid[0:24, 0:24]
+    image = np.zeros((24, 24, 4), np.uint8)
+    image[..., 1] = 255
+    image[np.abs(xx - 0.4 * yy - 6) < 1.0] = (180, 120, 60, 255)
+    out, _ = upscale(image, scale=2, generator=load_generator(2))
+    visible = out[..., 3] > 64
+    error = np.abs(out[..., :3][visible].astype(float) - (180, 120, 60)).max(axis=1)
+    assert visible.sum() > 100 and error.max() < 40 and error.mean() < 15
+
+
+def test_data_maps_keep_their_channels_apart(tiny_generator):
+    """A data map's 4th channel is often data (smoothness, height): not used as coverage."""
+    rgb = _texture(24)
+    mask = np.zeros((24, 24, 1), np.float32)
+    mask[:, :12] = 1.0
+    out, _ = upscale(np.concatenate([rgb, mask], 2), scale=2, role="linear", generator=tiny_generator)
+    alone, _ = upscale(rgb, scale=2, role="linear", generator=tiny_generator)
+    np.testing.assert_array_equal(out[..., :3], alone)
+
+
+@pytest.mark.parametrize("sharpness", [5, -0.1, float("nan"), float("inf")])
+def test_sharpness_is_checked_with_a_given_generator_too(tiny_generator, sharpness):
+    with pytest.raises(SuperResInputError, match="sharpness"):
+        upscale(_texture(16), scale=2, sharpness=sharpness, generator=tiny_generator)

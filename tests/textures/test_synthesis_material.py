@@ -107,3 +107,22 @@ def test_generator_is_exactly_periodic_and_seeded():
     torch.testing.assert_close(doubled, single.repeat(1, 1, 2, 2), rtol=1e-4, atol=1e-5)
     assert torch.equal(model.sample((20, 30), seed=5), model.sample((20, 30), seed=5))
     assert not torch.equal(model.sample((20, 30), seed=5), model.sample((20, 30), seed=6))
+
+
+def test_float_maps_outside_0_1_keep_their_range():
+    """Signed heights and HDR colour are mapped onto [0,1] for the synthesis and back, not cut."""
+    from textures.synthesis.material import stack_maps, unstack_maps
+
+    rock = stones(64, seed=1)
+    height = ((rock[..., :1] - rock[..., :1].mean()) * 4.0).astype(np.float32)
+    maps = {"height": height, "color": (rock * 6.0).astype(np.float32), "mask": rock[..., :1]}
+    assert height.min() < -0.5 and height.max() > 1.0
+    stacked, layout = stack_maps(maps)
+    assert 0.0 <= float(stacked.min()) and float(stacked.max()) <= 1.0
+    back = unstack_maps(stacked, layout)
+    for name in maps:
+        np.testing.assert_allclose(back[name], maps[name], atol=1e-5)
+    assert np.array_equal(back["mask"], maps["mask"])  # [0,1] maps stay exactly as they were
+    tile = run_texture_job(maps, kind="make_tileable", seed=0, settings=FAST).outputs[0]
+    assert tile["height"].min() < -0.5 and tile["height"].max() > 1.0 and (tile["height"] == 0).mean() < 0.01
+    assert tile["color"].max() > 3.0

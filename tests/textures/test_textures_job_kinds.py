@@ -46,6 +46,35 @@ def test_material_variations_keep_maps_registered_and_seamless(api_for, alice, p
     assert all(score < 1.5 for score in job.result["seam_scores"])
 
 
+@pytest.mark.parametrize("as_set", [True, False])
+def test_make_tileable_reads_float_normal_maps_holding_vectors(api_for, alice, project, uploaded, run_queued_jobs,
+                                                               tmp_path, as_set):
+    """An EXR normal map may hold n itself (values in [-1,1]); it is synthesised as normals (alone
+    too) and written as 0.5n+0.5, like every normal map file (reading n as 0.5n+0.5 was off by ~55 deg)."""
+    from imaging.io import read_image, write_image
+
+    yy, xx = np.mgrid[0:32, 0:32] / 32
+    normals = np.stack([0.3 * np.sin(2 * np.pi * xx), 0.3 * np.cos(2 * np.pi * yy), np.ones_like(xx)], -1)
+    normals = (normals / np.linalg.norm(normals, axis=-1, keepdims=True)).astype(np.float32)
+    write_image(tmp_path / "n.exr", normals)
+    files, roles = [("n.exr", (tmp_path / "n.exr").read_bytes())], ["normal"]
+    if as_set:
+        files, roles = files + [("a.png", smooth_png_bytes(32, 32))], roles + ["albedo"]
+    body = uploaded(files, roles)
+    normal_id = next(a["id"] for a in body["assets"] if a["role"] == "normal")
+    inputs = {"set": body["set"]["id"]} if as_set else {"texture": normal_id}
+    response = create(api_for(alice), project, "texture.make_tileable", {"seed": 1}, inputs)
+    assert response.status_code == 202, response.content
+    assert run_queued_jobs() == ["succeeded"]
+    output = Job.objects.get(pk=response.json()["id"]).output_set.assets.get(role="normal")
+    values = read_image(output.file.path).pixels
+    assert values.dtype == np.float32 and values.min() >= 0.0
+    vectors = values[..., :3] * 2.0 - 1.0
+    assert np.abs(np.linalg.norm(vectors, axis=-1) - 1).max() < 1e-3
+    angles = np.degrees(np.arccos(np.clip((vectors * normals).sum(-1), -1, 1)))
+    assert angles.mean() < 10.0, angles.mean()
+
+
 @pytest.mark.parametrize("params, inputs_kind, field", [
     ({"count": 0}, "texture", "params.count"),
     ({"width": 8000}, "texture", "params.width"),
@@ -79,3 +108,13 @@ def test_a_set_of_several_materials_is_refused_at_creation(api_for, alice, proje
     error = response.json()["error"]
     assert error["field"] == "inputs.set" and "more than one albedo map" in error["message"]
     assert Job.objects.count() == 0
+
+
+def test_a_set_without_images_is_named_as_such(api_for, alice, project):
+    from webapp.models import AssetSet
+
+    # e.g. an engine export's set: only model files, which resolve to no images
+    empty = AssetSet.objects.create(project=project, name="Export", kind="export")
+    response = create(api_for(alice), project, "texture.variations", {}, {"set": str(empty.id)})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "inputs.set: The set has no texture maps."

@@ -29,7 +29,8 @@ MODES = ("quality", "fast")
 
 @dataclass
 class TextureJobResult:
-    """`outputs[i]` maps each input map name to `(h,w,C)` float32 in [0,1]."""
+    """`outputs[i]` maps each input map name to `(h,w,C)` float32 in the input map's range
+    ([0,1] for [0,1] maps; HDR and signed maps keep theirs)."""
 
     outputs: list[dict[str, np.ndarray]]
     report: dict = field(default_factory=dict)
@@ -67,7 +68,7 @@ def _validate(maps, kind, count, output_size, strength, mode, mask):
     for name, pixels in maps.items():
         pixels = np.asarray(pixels)
         if pixels.ndim not in (2, 3) or not np.issubdtype(pixels.dtype, np.floating):
-            raise TextureInputError(f"map {name!r} must be a float (H,W[,C]) array in [0,1]")
+            raise TextureInputError(f"map {name!r} must be a float (H,W[,C]) array")
         if not np.all(np.isfinite(pixels)):
             raise TextureInputError(f"map {name!r} contains NaN or infinite values")
 
@@ -80,10 +81,11 @@ def run_texture_job(maps: Mapping[str, np.ndarray], *, kind: str = "variations",
                     progress: Callable[[float, str], None] | None = None) -> TextureJobResult:
     """Synthesise `count` variations (or one seamless tile) of a texture or material.
 
-    maps: `{name: (H,W,C) float32 in [0,1]}`: one entry for a single texture (e.g.
+    maps: `{name: (H,W,C) float32}`, usually in [0,1]: one entry for a single texture (e.g.
         "color"), several for a material set ("albedo", "normal", "roughness", ...;
-        names containing "normal" are treated as tangent-space normal maps). Colour maps
-        are synthesised in the encoding they come in (sRGB values stay sRGB).
+        names containing "normal" are treated as tangent-space normal maps, encoded as
+        0.5n+0.5). Colour maps are synthesised in the encoding they come in (sRGB values
+        stay sRGB); float maps outside [0,1] (HDR colour, signed heights) keep their range.
     kind: "variations" or "make_tileable" (count/output_size/strength/mode ignored).
     output_size: (height, width), default the exemplar size. Variation i uses seed+i.
     strength: 0 = close to the original layout .. 1 = completely new arrangement.
