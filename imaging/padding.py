@@ -32,3 +32,16 @@ def wrap_pad(x, pad: int):
     rows = _wrapped_indices(x.shape[0], pad)
     cols = _wrapped_indices(x.shape[1], pad)
     return x[rows][:, cols]
+
+
+def looks_tileable(pixels: np.ndarray) -> bool:
+    """Heuristic for a wrap default: (H,W[,C]) pixels whose jump across opposite edges is no
+    larger than a typical jump between neighbouring interior rows/columns."""
+    x = pixels.astype(np.float32)
+    if x.ndim == 2:
+        x = x[..., None]
+    if min(x.shape[:2]) < 8:
+        return False
+    inner = 0.5 * (np.abs(np.diff(x, axis=0)).mean() + np.abs(np.diff(x, axis=1)).mean())
+    seam = 0.5 * (np.abs(x[0] - x[-1]).mean() + np.abs(x[:, 0] - x[:, -1]).mean())
+    return bool(seam <= 1.5 * inner + 1e-6)

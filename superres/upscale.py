@@ -30,6 +30,7 @@ import torch
 
 from imaging.color import value_range
 from imaging.normals import as_encoded_normals
+from imaging.padding import looks_tileable  # noqa: F401  (the jobs' wrap default)
 from superres.nets.generator import RRDBNet
 from superres.training.checkpoints import load_weights_file
 
@@ -106,19 +107,6 @@ def load_generator(scale: int, sharpness: float = 0.0, model_path: str | os.Path
     generator = RRDBNet(**config)
     generator.load_state_dict({k: v.float() for k, v in state.items()})
     return generator.to(device).eval()
-
-
-def looks_tileable(pixels: np.ndarray) -> bool:
-    """Heuristic for the wrap default: the jump across opposite edges is no
-    larger than a typical jump between neighbouring interior rows/columns."""
-    x = pixels.astype(np.float32)
-    if x.ndim == 2:
-        x = x[..., None]
-    if min(x.shape[:2]) < 8:
-        return False
-    inner = 0.5 * (np.abs(np.diff(x, axis=0)).mean() + np.abs(np.diff(x, axis=1)).mean())
-    seam = 0.5 * (np.abs(x[0] - x[-1]).mean() + np.abs(x[:, 0] - x[:, -1]).mean())
-    return bool(seam <= 1.5 * inner + 1e-6)
 
 
 def _bit_depth(pixels: np.ndarray) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 from imaging.color import srgb_to_linear
 from imaging.io import to_float32
 from imaging.normals import decode_normal_map, unit_vectors
+from imaging.padding import looks_tileable
 
 from .resample import resize_axes, resize_normals, resize_values, target_size
 
@@ -109,9 +110,13 @@ def load_material(sources: dict, resolution: int | None = None) -> MaterialMaps:
     albedo_shape = np.asarray(sources["albedo"].pixels).shape
     size = target_size(albedo_shape[0], albedo_shape[1], resolution)
     notes = []
+    albedo = _colour(sources["albedo"])
+    # A tiling material (a capture's tile, a variation) is filtered across its edges when
+    # scaled down, so the exported maps tile without a seam.
+    wrap = looks_tileable(albedo)
 
     def grey(role):
-        return resize_values(_grey(sources[role]), size) if role in sources else None
+        return resize_values(_grey(sources[role]), size, wrap=wrap) if role in sources else None
 
     if "roughness" in sources:
         roughness = grey("roughness")
@@ -122,12 +127,12 @@ def load_material(sources: dict, resolution: int | None = None) -> MaterialMaps:
         notes.append(f"No roughness or glossiness map: roughness {DEFAULT_ROUGHNESS} everywhere.")
     direction = strength = None
     if "anisotropy" in sources:
-        direction, strength = resize_axes(*_axes(sources["anisotropy"]), size)
+        direction, strength = resize_axes(*_axes(sources["anisotropy"]), size, wrap=wrap)
     return MaterialMaps(
-        albedo=resize_values(_colour(sources["albedo"]), size),
-        normal=resize_normals(_normals(sources["normal"]), size),
+        albedo=resize_values(albedo, size, wrap=wrap),
+        normal=resize_normals(_normals(sources["normal"]), size, wrap=wrap),
         roughness=roughness,
-        specular=resize_values(_colour(sources["specular"]), size) if "specular" in sources else None,
+        specular=resize_values(_colour(sources["specular"]), size, wrap=wrap) if "specular" in sources else None,
         aniso_direction=direction, aniso_strength=strength,
         ao=grey("ao"), metallic=grey("metallic"), height=grey("height"), notes=notes,
     )

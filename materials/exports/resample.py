@@ -25,22 +25,23 @@ def target_size(height: int, width: int, resolution: int | None) -> tuple[int, i
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
-def resize_values(values: np.ndarray, size: tuple[int, int], low: float = 0.0, high: float = 1.0) -> np.ndarray:
+def resize_values(values: np.ndarray, size: tuple[int, int], low: float = 0.0, high: float = 1.0,
+                  wrap: bool = False) -> np.ndarray:
     """Filter (H,W) or (H,W,C) float values to `size` = (height, width), clipped to [low, high]
-    (bicubic lobes overshoot at edges)."""
+    (bicubic lobes overshoot at edges). wrap: the map tiles (its edges filter across)."""
     if values.shape[:2] == tuple(size):
         return values
-    return np.clip(resize(values.astype(np.float32), size, filter=FILTER), low, high).astype(np.float32)
+    return np.clip(resize(values.astype(np.float32), size, filter=FILTER, wrap=wrap), low, high).astype(np.float32)
 
 
-def resize_normals(normals: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def resize_normals(normals: np.ndarray, size: tuple[int, int], wrap: bool = False) -> np.ndarray:
     """(H,W,3) unit tangent-space normals -> (h,w,3) unit normals (filtered, then re-normalised)."""
     if normals.shape[:2] == tuple(size):
         return normals
-    return unit_vectors(resize(normals.astype(np.float32), size, filter=FILTER))
+    return unit_vectors(resize(normals.astype(np.float32), size, filter=FILTER, wrap=wrap))
 
 
-def resize_axes(direction: np.ndarray, strength: np.ndarray, size: tuple[int, int]):
+def resize_axes(direction: np.ndarray, strength: np.ndarray, size: tuple[int, int], wrap: bool = False):
     """Anisotropy axes to a new size.
 
     direction: (H,W,2) unit (cos phi, sin phi); strength: (H,W) in [0,1].
@@ -51,7 +52,7 @@ def resize_axes(direction: np.ndarray, strength: np.ndarray, size: tuple[int, in
         return direction, strength
     cos, sin = direction[..., 0], direction[..., 1]
     doubled = np.stack([cos * cos - sin * sin, 2.0 * cos * sin], axis=-1) * strength[..., None]
-    doubled = resize(doubled.astype(np.float32), size, filter=FILTER)
+    doubled = resize(doubled.astype(np.float32), size, filter=FILTER, wrap=wrap)
     new_strength = np.clip(np.linalg.norm(doubled, axis=-1), 0.0, 1.0).astype(np.float32)
     half_angle = 0.5 * np.arctan2(doubled[..., 1], doubled[..., 0])
     new_direction = np.stack([np.cos(half_angle), np.sin(half_angle)], axis=-1).astype(np.float32)

@@ -189,6 +189,23 @@ def test_resolution_scales_down_keeping_aspect_and_unit_normals(tmp_path):
     assert (export(tmp_path / "big", "pbr", resolution=4096).width) == 48
 
 
+def test_a_tiling_material_is_scaled_down_across_its_edges(tmp_path):
+    from imaging.color import srgb_to_linear
+    from imaging.resize import resize
+
+    yy, xx = np.mgrid[0:64, 0:96] / np.array([64, 96])[:, None, None]
+    wave = 0.5 + 0.4 * np.sin(2 * np.pi * 5 * xx) * np.cos(2 * np.pi * 3 * yy)  # tiles: whole periods
+    tiling = np.repeat(wave[..., None], 3, axis=2).astype(np.float32)
+    export(tmp_path, "unreal", material(size=(64, 96), albedo=tiling), resolution=37)
+    albedo = pixels(tmp_path / "unreal" / "T_BrickWall_BC.png")
+    linear = srgb_to_linear(tiling)
+    border = (slice(None), [0, 1, -2, -1])  # where wrapping or not makes the difference
+    for wrap, matches in ((True, True), (False, False)):
+        reference = np.clip(linear_to_srgb(resize(linear, (25, 37), wrap=wrap)), 0, 1)
+        error = np.abs(albedo[border] - reference[border]).max()
+        assert (error < 2.5 / 255) == matches, (wrap, error)
+
+
 def test_16_bit_stays_16_bit_and_exr_holds_the_data_maps(tmp_path):
     result = export(tmp_path, "unreal", material(bit_depth="16"), bit_depth="16")
     for file in result.files:
