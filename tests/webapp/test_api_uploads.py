@@ -82,6 +82,11 @@ def test_non_images_and_truncated_files_are_refused_and_nothing_is_stored(upload
     assert stored_files(isolated_storage) == []
 
 
+def test_an_empty_file_is_named_like_other_bad_files(upload, api_for, alice, project):
+    response = upload(api_for(alice), project, [("good.png", png_bytes()), ("empty.png", b"")])
+    assert response.status_code == 400 and response.json()["error"]["field"] == "files[1]"
+
+
 def test_byte_and_pixel_limits(upload, api_for, alice, project, settings, isolated_storage):
     settings.MAX_UPLOAD_BYTES = 2000
     big = upload(api_for(alice), project, [("big.png", png_bytes(128, 128))])

@@ -30,7 +30,9 @@ def _flatten(detail, prefix=""):
     if isinstance(detail, dict):
         out = {}
         for key, value in detail.items():
-            path = key if not prefix else (prefix if key == "non_field_errors" else f"{prefix}.{key}")
+            # A list field's errors come keyed by index ({"files": {0: [...]}}): files[0], as elsewhere.
+            step = f"[{key}]" if isinstance(key, int) else f".{key}"
+            path = str(key) if not prefix else (prefix if key == "non_field_errors" else f"{prefix}{step}")
             if key == "non_field_errors" and not prefix:
                 path = "non_field_errors"
             out.update(_flatten(value, path))
