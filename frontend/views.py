@@ -43,6 +43,9 @@ def members(request, project_id):
 
 @login_required
 def asset_set(request, project_id, set_id):
+    project, _ = project_for(request.user, project_id)
+    if not project.asset_sets.filter(pk=set_id).exists():
+        raise Http404("No such asset set.")
     return _project_page(request, "frontend/set.html", project_id, "assets", set_id=set_id)
 
 

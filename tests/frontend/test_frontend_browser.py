@@ -105,7 +105,8 @@ def service():
     running = start_service("embedded")
     running.manage("shell", "-c", "from django.contrib.auth import get_user_model as users\n"
                    f"u = users().objects.get(username='e2e'); u.set_password({PASSWORD!r}); u.save()\n"
-                   "users().objects.create_user('bob', 'bob@example.com', 'pw-bob-123')")
+                   "users().objects.create_user('bob', 'bob@example.com', 'pw-bob-123')\n"
+                   "users().objects.create_user('vera', 'vera@example.com', 'pw-vera-123')")
     yield running
     running.stop()
 
@@ -118,8 +119,8 @@ def browser():
         launched.close()
 
 
-def new_page(browser, service):
-    context = browser.new_context(base_url=service.base_url, viewport={"width": 1280, "height": 800}, accept_downloads=True)
+def new_page(browser, service, width=1280):
+    context = browser.new_context(base_url=service.base_url, viewport={"width": width, "height": 800}, accept_downloads=True)
     context.set_default_timeout(20_000)
     page = context.new_page()
     page.errors = []
@@ -132,9 +133,9 @@ def new_page(browser, service):
     return page
 
 
-def sign_in(page, password=PASSWORD):
+def sign_in(page, password=PASSWORD, username="e2e"):
     page.goto("/")
-    page.fill("#id_username", "e2e")
+    page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("main button[type=submit]")
 
@@ -372,7 +373,7 @@ def jpeg_with_focal_length(width, height, focal_35mm, colour) -> bytes:
     return out.getvalue()
 
 
-def test_capture_form_checks_the_photos_before_submitting(page, project_url):
+def test_capture_form_checks_the_photos_before_submitting(page, project_url, service):
     """The capture form, mounted on a project page with a stand-in job kind (the real one may not exist yet)."""
     page.goto(project_url)
     page.wait_for_selector("#set-grid[aria-busy=false]")
@@ -387,6 +388,15 @@ def test_capture_form_checks_the_photos_before_submitting(page, project_url):
     }""")
     form = page.locator("#capture-under-test form")
     assert form.locator("button[type=submit]").is_disabled()
+    # A file the browser cannot decode (HEIC, or text named .png) and a photo under 64 px are refused here,
+    # before anything is uploaded: the slot stays empty and says why.
+    page.set_input_files("#photo-flash", [{"name": "notes.png", "mimeType": "image/png", "buffer": b"not a picture"}])
+    page.set_input_files("#photo-guide", [{"name": "small.png", "mimeType": "image/png", "buffer": texture_png(40)}])
+    page.wait_for_function("[...document.querySelectorAll('#capture-under-test figcaption')].every((c) => c.classList.contains('error'))")
+    captions = form.locator("figcaption").all_inner_texts()
+    assert "notes.png is not a JPEG or PNG photo this browser can read" in captions[0], captions
+    assert "small.png is 40×40" in captions[1] and "at least 64 pixels" in captions[1], captions
+    assert form.locator("img:visible").count() == 0 and form.locator("button[type=submit]").is_disabled()
     page.set_input_files("#photo-flash", [{"name": "flash.jpg", "mimeType": "image/jpeg",
                                            "buffer": jpeg_with_focal_length(120, 90, 26, (255, 255, 255))}])
     page.set_input_files("#photo-guide", [{"name": "guide.png", "mimeType": "image/png", "buffer": texture_png(100)}])
@@ -398,11 +408,16 @@ def test_capture_form_checks_the_photos_before_submitting(page, project_url):
     assert "guide photo has no EXIF" in warnings and "flash photo has no EXIF" not in warnings
     assert "of the flash photo is over-exposed" in warnings
     assert form.locator("select[name=quality]").input_value() == "standard"
-    # Submitting uploads the pair, then the API refuses the unknown kind: the form shows its message.
+    # Submitting uploads the pair, then the API refuses the unknown kind: the form shows its message,
+    # and the photos uploaded for the refused job are deleted again.
     form.locator("button[type=submit]").click()
     alert = form.locator("[role=alert]")
     alert.wait_for()
     assert "Unknown job kind" in alert.inner_text()
+    page.wait_for_function("!document.querySelector('#capture-under-test button[type=submit]').disabled")
+    project = re.search(r"/projects/([0-9a-f-]{36})/", project_url).group(1)
+    sets = service.session().get(service.url(f"/api/v1/projects/{project}/sets?search=Capture flash"), timeout=10).json()
+    assert sets["results"] == [], sets
 
 
 def test_capture_report_summary_and_hints(page, project_url):
@@ -450,19 +465,145 @@ def test_result_views_tile_and_compare(page, project_url, service):
         const big = { ...asset, width: asset.width * 2, height: asset.height * 2, name: "big.png" };
         const box = document.createElement("section");
         box.id = "views-under-test";
-        box.append(tileGrid([asset]), compareView(asset, big));
+        const wide = tileGrid([{ ...asset, width: 128, height: 64, name: "wide.png" }]);
+        wide.id = "wide-tile";
+        box.append(tileGrid([asset]), compareView(asset, big), wide);
         document.getElementById("main").prepend(box);
     }""", assets[0])
-    tile = page.locator("#views-under-test .tile-view")
+    # A tile keeps its own proportions (a 2:1 texture is not squeezed into a square).
+    wide = page.locator("#wide-tile .tile-view").bounding_box()
+    assert abs(wide["width"] / wide["height"] - 2) < 0.05, wide
+    tile = page.locator("#views-under-test .tile-view").first
     size = lambda: tile.evaluate("node => getComputedStyle(node).backgroundSize")  # noqa: E731
     page.mouse.move(0, 0)
     single = size()
-    page.check("#views-under-test input[type=checkbox]")
+    page.check("#views-under-test input[type=checkbox] >> nth=0")
     assert size() != single and "50%" in size()
     before = page.locator("#views-under-test .compare .before")
     page.locator("#views-under-test input[type=range]").fill("20")
     assert "80%" in before.evaluate("node => node.style.clipPath")
     assert "128×128" in page.inner_text("#views-under-test .compare-label")
+
+
+ROLE_NAMES = {
+    "brick_albedo.png": "albedo", "Wood_BaseColor.jpg": "albedo", "brick_wall_001_diff_1k.png": "albedo",
+    "brick_wall_001_nor_gl_1k.png": "normal", "Bricks_NormalDX.png": "normal", "rock_nrm.png": "normal",
+    "brick_rough_4k.jpg": "roughness", "brick_disp_2k.png": "height", "rock_AO.png": "ao",
+    "wall_metal_2k.png": "metallic", "panel_metallic.png": "metallic", "photo_noflash.jpg": "guide",
+    # Words inside a name, or a bare material word, are no role.
+    "sheet_metal.png": "texture", "cacao.png": "texture", "stone_1k.png": "texture",
+}
+
+
+def test_upload_roles_are_guessed_from_artist_file_names(page, project_url):
+    page.goto(project_url)
+    page.wait_for_selector("#set-grid[aria-busy=false]")
+    guessed = page.evaluate("""async (names) => {
+        const { guessRole } = await import("/static/frontend/js/assets.js");
+        return Object.fromEntries(names.map((name) => [name, guessRole(name)]));
+    }""", list(ROLE_NAMES))
+    assert guessed == ROLE_NAMES
+    # A DirectX normal map is read as OpenGL by the service: the upload list says so.
+    page.set_input_files("#file-picker", files({"Bricks_NormalDX.png": texture_png(16), "Bricks_NormalGL.png": texture_png(16)}))
+    assert page.locator("#upload-files tr").nth(0).locator(".dx-warning").count() == 1
+    assert page.locator("#upload-files tr").nth(1).locator(".dx-warning").count() == 0
+    page.click("#upload-clear")
+
+
+def test_pages_fit_laptop_and_phone_widths(page, project_url, service):
+    """No page scrolls sideways at 1280 or 390 px (the top bar wraps, job rows stack, hidden inputs stay hidden)."""
+    project = re.search(r"/projects/([0-9a-f-]{36})/", project_url).group(1)
+    http = service.session()
+    uploaded = http.post(service.url(f"/api/v1/projects/{project}/uploads"), timeout=30, data={"previews": "false"},
+                         files=[("files", ("wide_stone.png", texture_png(64), "image/png"))]).json()
+    job = http.post(service.url(f"/api/v1/projects/{project}/jobs"), timeout=10,
+                    json={"kind": "diagnostics.sleep", "params": {"seconds": 0.5, "steps": 1}}).json()
+    base = project_url.rstrip("/")
+    paths = ["/", "/tokens/", f"{base}/", f"{base}/jobs/", f"{base}/members/", f"{base}/sets/{uploaded['set']['id']}/",
+             f"{base}/tools/capture/", f"{base}/tools/variations/", f"{base}/tools/upscale/"]
+    try:
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 800})
+            for path in paths:
+                page.goto(path)
+                page.wait_for_function("!document.querySelector('[aria-busy=true]')")
+                if path.endswith("/jobs/"):
+                    page.wait_for_selector(f"article.job[data-job='{job['id']}']")
+                if path == f"{base}/":  # the capture form's photo slots, whether or not the capture tool is available
+                    page.evaluate("""async () => {
+                        const { captureForm } = await import("/static/frontend/js/capture.js");
+                        const spec = { kind: "material.two_shot", title: "Capture", params: {},
+                            inputs: { flash: { kind: "asset" }, guide: { kind: "asset" } } };
+                        document.getElementById("main").prepend(await captureForm("x", spec));
+                    }""")
+                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                assert overflow <= 0, (width, path, overflow)
+            assert page.locator("header button:text('Sign out')").bounding_box()["x"] + 10 < width
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_viewers_get_no_cancel_button(browser, service, project_url):
+    project = re.search(r"/projects/([0-9a-f-]{36})/", project_url).group(1)
+    http = service.session()
+    added = http.post(service.url(f"/api/v1/projects/{project}/members"), json={"username": "vera", "role": "viewer"},
+                      timeout=10)
+    assert added.status_code == 201, added.text
+    job = http.post(service.url(f"/api/v1/projects/{project}/jobs"), timeout=10,
+                    json={"kind": "diagnostics.sleep", "params": {"seconds": 30, "steps": 30}}).json()
+    viewer = new_page(browser, service, width=390)
+    try:
+        sign_in(viewer, password="pw-vera-123", username="vera")
+        viewer.goto(project_url.rstrip("/") + "/jobs/")
+        row = viewer.locator(f"article.job[data-job='{job['id']}']")
+        row.wait_for()
+        assert row.get_attribute("data-status") in ("queued", "running")
+        assert row.locator("button").count() == 0, row.inner_text()
+        assert viewer.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert not viewer.errors, viewer.errors
+    finally:
+        http.post(service.url(f"/api/v1/projects/{project}/jobs/{job['id']}/cancel"), timeout=10)
+        viewer.context.close()
+
+
+def test_tool_form_runs_one_job_at_a_time(page, project_url, service):
+    """A tool page's button stays disabled while its job runs, and the progress box shows that one job.
+    The upscale page is made available and its job swapped for a short diagnostics one, so no model runs."""
+    project = re.search(r"/projects/([0-9a-f-]{36})/", project_url).group(1)
+    kinds = {k["kind"] for k in service.session().get(service.url("/api/v1/job-kinds"), timeout=10).json()["results"]}
+    if "superres.upscale" not in kinds:
+        pytest.skip("the superres.upscale job kind is not registered")
+    service.session().post(service.url(f"/api/v1/projects/{project}/uploads"), timeout=30, data={"previews": "false"},
+                           files=[("files", ("upscale_me.png", texture_png(32), "image/png"))])
+    posted = []
+
+    def available(route):
+        route.fulfill(json={"kinds": {"superres.upscale": True}})
+
+    def short_job(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        posted.append(route.request.post_data_json)
+        route.continue_(post_data={"kind": "diagnostics.sleep", "params": {"seconds": 2, "steps": 4}, "inputs": {}},
+                        headers={**route.request.headers, "content-type": "application/json"})
+
+    page.route("**/api/v1/tools/superres/", available)
+    page.route(f"**/api/v1/projects/{project}/jobs", short_job)
+    try:
+        page.goto(project_url.rstrip("/") + "/tools/upscale/")
+        page.wait_for_selector("#tool-body[aria-busy=false] form")
+        submit = page.locator("#tool-body form button[type=submit]").first
+        submit.click()
+        page.wait_for_selector("#tool-job article.job")
+        assert submit.is_disabled()
+        page.wait_for_selector("#tool-job article.job[data-status=succeeded]", timeout=30_000)
+        page.wait_for_selector("#tool-job h2:text('Result')")
+        assert not submit.is_disabled()
+        assert len(posted) == 1 and page.locator("#tool-job article.job").count() == 1
+        assert page.locator("#tool-job h2:text('Result')").count() == 1
+    finally:
+        page.unroute("**/api/v1/tools/superres/")
+        page.unroute(f"**/api/v1/projects/{project}/jobs")
 
 
 GLTF_LOADER = ROOT / "frontend/static/frontend/vendor/three/addons/loaders/GLTFLoader.js"

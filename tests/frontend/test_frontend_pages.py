@@ -42,8 +42,9 @@ def test_sign_out_page(signed_in):
 
 
 def test_project_pages_render_for_members(signed_in, project):
+    asset_set = project.asset_sets.create(name="Quay stone")
     base = f"/projects/{project.id}"
-    for path in ["/", "/tokens/", f"{base}/", f"{base}/members/", f"{base}/jobs/", f"{base}/sets/{project.id}/",
+    for path in ["/", "/tokens/", f"{base}/", f"{base}/members/", f"{base}/jobs/", f"{base}/sets/{asset_set.id}/",
                  f"{base}/tools/capture/", f"{base}/tools/variations/", f"{base}/tools/upscale/"]:
         response = signed_in.get(path)
         assert response.status_code == 200, path
@@ -73,6 +74,17 @@ def test_other_peoples_projects_and_unknown_tools_are_404(client, bob, project):
     Membership.objects.create(project=project, user=bob, role="viewer")
     assert client.get(f"/projects/{project.id}/").status_code == 200
     assert client.get(f"/projects/{project.id}/tools/bake-a-cake/").status_code == 404
+
+
+def test_unknown_sets_and_paths_get_the_sites_404_page(signed_in, project):
+    other = signed_in.get(f"/projects/{project.id}/sets/{project.id}/")  # a set id that is not in the project
+    assert other.status_code == 404
+    html = other.content.decode()
+    assert 'id="not-found"' in html and 'href="/"' in html and "/static/frontend/css/app.css" in html
+    assert "Signed in as" in html  # the site's top bar
+    assert signed_in.get("/no-such-page/").status_code == 404
+    api = signed_in.get("/api/v1/no-such-endpoint")
+    assert api.status_code == 404 and api["Content-Type"].startswith("application/json")
 
 
 def test_viewers_get_no_upload_or_job_forms(client, bob, project):

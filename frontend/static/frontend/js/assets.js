@@ -7,18 +7,39 @@ export const MATERIAL_ROLES = ["albedo", "normal", "roughness", "glossiness", "s
 // Formats a browser can show in <img> and three.js can load.
 export const WEB_FORMATS = ["png", "jpeg", "webp"];
 
-/** A role from a file name: "wall_normal.png" -> "normal"; unknown -> "texture". */
+// Role words end a file name after a separator ("wall_normal", "Bricks_NormalDX", "brick_diff_1k");
+// "cacao" or "sheet-metal" alone say nothing about the map.
+const SEP = "[_\\-. ]";
+const ROLE_RULES = [
+  [`(albedo|base${SEP}?colou?r|diffuse|diff|col(ou?r)?)`, "albedo"],
+  [`(normal|nrm|norm|nor)(${SEP}?(gl|ogl|opengl|dx|directx))?`, "normal"], [`(roughness|rough|rgh)`, "roughness"],
+  [`(glossiness|gloss)`, "glossiness"], [`(specular|spec)`, "specular"], [`(anisotropy|aniso)`, "anisotropy"],
+  [`(height|disp(lacement)?|bump)`, "height"], [`(ao|occlusion|ambient${SEP}?occlusion)`, "ao"],
+  [`(metallic|metalness)`, "metallic"], [`mask`, "mask"], [`(guide|noflash|no${SEP}flash)`, "guide"], [`flash`, "flash"],
+].map(([words, role]) => [new RegExp(`(^|${SEP})${words}$`), role]);
+
+/** The name without extension, camelCase split ("BaseColor" -> "base_color"), lower case, and its
+ *  trailing resolution tag ("_2k") removed; `sized` says whether it had one. */
+function roleStem(filename) {
+  const stem = filename.replace(/\.[a-z0-9]+$/i, "").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+  const bare = stem.replace(new RegExp(`${SEP}?\\d+k$`), "");
+  return { stem: bare, sized: bare !== stem };
+}
+
+/** A role from a file name: "wall_normal.png" -> "normal", "brick_wall_001_diff_1k.png" -> "albedo";
+ *  unknown -> "texture". */
 export function guessRole(filename) {
-  const name = filename.toLowerCase().replace(/\.[a-z0-9]+$/, "");
-  const rules = [
-    [/(albedo|basecolou?r|base_colou?r|diffuse|diff|col(ou?r)?)$/, "albedo"],
-    [/(normal|nrm|norm|nor)(_?gl)?$/, "normal"], [/(roughness|rough|rgh)$/, "roughness"],
-    [/(glossiness|gloss)$/, "glossiness"], [/(specular|spec)$/, "specular"], [/(anisotropy|aniso)$/, "anisotropy"],
-    [/(height|disp(lacement)?|bump)$/, "height"], [/(ao|occlusion|ambient_?occlusion)$/, "ao"],
-    [/(metallic|metalness|metal)$/, "metallic"], [/mask$/, "mask"], [/flash$/, "flash"], [/(guide|noflash)$/, "guide"],
-  ];
-  for (const [pattern, role] of rules) if (pattern.test(name)) return role;
+  const { stem, sized } = roleStem(filename);
+  for (const [pattern, role] of ROLE_RULES) if (pattern.test(stem)) return role;
+  // "metal" alone is often what a texture shows ("sheet_metal"); with a size tag it is Poly Haven's metalness map.
+  if (sized && new RegExp(`(^|${SEP})metal$`).test(stem)) return "metallic";
   return "texture";
+}
+
+/** Whether a file name says DirectX normal map ("_nor_dx", "NormalDX"): green points down, not up as
+ *  the OpenGL convention the service reads normal maps in. */
+export function isDirectXNormal(filename) {
+  return new RegExp(`(^|${SEP})(normal|nrm|norm|nor)${SEP}?(dx|directx)$`).test(roleStem(filename).stem);
 }
 
 /** POST files to the project's upload endpoint: one request, one new asset set (or `set` to add to one). */

@@ -1,9 +1,13 @@
 // Capture page parts: a flash photo and a guide photo, checked side by side before submitting
 // (sizes, EXIF focal length, over-exposure), then uploaded as one set and handed to the capture job.
+import { api, projectPath } from "./api.js";
 import { uploadFiles } from "./assets.js";
 import { readFocalLength } from "./exif.js";
 import { buildKindFields, startJob } from "./jobform.js";
 import { formError, h } from "./ui.js";
+
+// The capture job refuses photos under this many pixels on a side (materials/jobs.py MIN_SIDE).
+export const MIN_SIDE = 64;
 
 export function photoSlot(label) {
   const input = h("input", { type: "file", accept: "image/jpeg,image/png,.jpg,.jpeg,.png", class: "visually-hidden", tabindex: "-1",
@@ -14,13 +18,39 @@ export function photoSlot(label) {
     h("p", {}, h("strong", {}, label === "flash" ? "Flash photo" : "Guide photo (no flash)")),
     h("p", { class: "muted small" }, "Drop it here or choose a file"), input);
   const slot = { file: null, info: null, element: h("figure", {}, zone, preview, caption) };
+  let taking = 0; // a photo chosen while the previous one is still being read replaces it
+  // A photo the capture cannot use leaves the slot empty, with the reason under it.
+  const reject = (message) => {
+    slot.file = slot.info = null;
+    if (preview.src) URL.revokeObjectURL(preview.src);
+    preview.removeAttribute("src");
+    preview.hidden = true;
+    input.value = "";
+    caption.className = "error";
+    caption.textContent = message;
+  };
   const take = async (file) => {
-    slot.file = file;
+    const token = ++taking;
+    slot.file = slot.info = null;
+    slot.onchange?.();
+    if (preview.src) URL.revokeObjectURL(preview.src);
+    preview.hidden = true;
     preview.src = URL.createObjectURL(file);
-    preview.hidden = false;
-    slot.info = await inspectPhoto(file, preview);
-    caption.textContent = `${file.name} · ${slot.info.width}×${slot.info.height}` +
-      (slot.info.focal35 ? ` · ${slot.info.focal35} mm (35 mm equiv.)` : "");
+    caption.className = "";
+    caption.textContent = `Reading ${file.name}…`;
+    let info = null;
+    try { info = await inspectPhoto(file, preview); } catch { /* not an image this browser decodes (HEIC, RAW, other files) */ }
+    if (token !== taking) return;
+    if (!info) reject(`${file.name} is not a JPEG or PNG photo this browser can read: export it as JPEG (HEIC and RAW files are not read).`);
+    else if (Math.min(info.width, info.height) < MIN_SIDE) {
+      reject(`${file.name} is ${info.width}×${info.height}: the capture needs photos at least ${MIN_SIDE} pixels on each side.`);
+    } else {
+      slot.file = file;
+      slot.info = info;
+      preview.hidden = false;
+      caption.textContent = `${file.name} · ${info.width}×${info.height}` +
+        (info.focal35 ? ` · ${info.focal35} mm (35 mm equiv.)` : "");
+    }
     slot.onchange?.();
   };
   zone.addEventListener("click", () => input.click());
@@ -70,9 +100,10 @@ export async function captureForm(project, spec, { onJob, overrides = {} } = {})
   const guide = photoSlot("guide");
   const warnings = h("ul", { class: "warnings", "aria-live": "polite" });
   const submit = h("button", { type: "submit", class: "button primary", disabled: true }, "Capture the material");
+  let running = false; // from the upload until the job has finished
   const refresh = () => {
     warnings.replaceChildren(...captureWarnings(flash, guide).map((w) => h("li", {}, w)));
-    submit.disabled = !(flash.file && guide.file);
+    submit.disabled = running || !(flash.file && guide.file);
   };
   flash.onchange = guide.onchange = refresh;
   const fields = h("div");
@@ -82,15 +113,26 @@ export async function captureForm(project, spec, { onJob, overrides = {} } = {})
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     formError(form, null);
-    submit.disabled = true;
+    running = true;
+    refresh();
     try {
       const uploaded = await uploadFiles(project, [flash.file, guide.file], ["flash", "guide"],
         { name: `Capture ${flash.file.name.replace(/\.[^.]+$/, "")}`, previews: true });
       const [flashAsset, guideAsset] = uploaded.assets;
-      const job = await startJob(project, spec.kind, picker.params(form), { [flashName]: flashAsset.id, [guideName]: guideAsset.id });
-      onJob(job);
+      let job;
+      try {
+        job = await startJob(project, spec.kind, picker.params(form), { [flashName]: flashAsset.id, [guideName]: guideAsset.id });
+      } catch (error) {
+        // The photos were uploaded only for this job: a refused job (4xx) leaves no set behind.
+        if (error.status >= 400 && error.status < 500) {
+          await api(projectPath(project, `/sets/${uploaded.set.id}`), { method: "DELETE" }).catch(() => {});
+        }
+        throw error;
+      }
+      await onJob(job);
     } catch (error) { formError(form, error.message); }
-    submit.disabled = false;
+    running = false;
+    refresh();
   });
   return h("section", { class: "card" }, form);
 }

@@ -10,8 +10,9 @@ function duration(job) {
   return formatDuration((end - new Date(job.started_at)) / 1000);
 }
 
-/** A row element for `job`; call row.update(job) with fresher data. */
-export function jobRow(projectId, job, titles = {}) {
+/** A row element for `job`; call row.update(job) with fresher data. `role`: the user's role in the
+ *  project (viewers cannot cancel jobs, so they get no Cancel button). */
+export function jobRow(projectId, job, titles = {}, { role = "editor" } = {}) {
   const bar = h("span");
   const progress = h("div", { class: "progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100",
     "aria-label": `Progress of ${titles[job.kind] || job.kind}` }, bar);
@@ -44,7 +45,7 @@ export function jobRow(projectId, job, titles = {}) {
     error.hidden = !job.error;
     error.textContent = job.error ? `Error: ${job.error}` : "";
     links.replaceChildren();
-    if (ACTIVE.includes(job.status)) {
+    if (ACTIVE.includes(job.status) && role !== "viewer") {
       links.append(h("button", { type: "button", class: "button small danger", onclick: async (event) => {
         event.target.disabled = true;
         try { row.update(await api(projectPath(projectId, `/jobs/${job.id}/cancel`), { method: "POST" })); toast("Job cancelled."); }

@@ -3,25 +3,29 @@ import { buildKindFields, jobKinds, projectInputs, startJob } from "./jobform.js
 import { ACTIVE, jobRow } from "./jobs.js";
 import { $, emptyState, formError, h, mainData, setBusy, toast } from "./ui.js";
 
-const { project } = mainData();
+const { project, role } = mainData();
 const list = $("#job-list");
 const rows = new Map();
 let titles = {};
 let timer = null;
+// The newest `shown` jobs are polled; "Load more" shows the next page's worth too.
+const PAGE = 50;
+let shown = PAGE;
 
 async function refresh() {
   clearTimeout(timer);
   let active = false;
   try {
     const status = $("#job-status").value;
-    const page = await api(projectPath(project, `/jobs?page_size=50${status ? `&status=${status}` : ""}`));
+    const page = await api(projectPath(project, `/jobs?page_size=${shown}${status ? `&status=${status}` : ""}`));
+    $("#jobs-more").hidden = !page.next || shown >= 500;  // 500: the API's largest page
     const seen = new Set();
     const ordered = page.results.map((job) => {
       seen.add(job.id);
       active ||= ACTIVE.includes(job.status);
       const row = rows.get(job.id);
       if (row) { row.update(job); return row; }
-      const fresh = jobRow(project, job, titles);
+      const fresh = jobRow(project, job, titles, { role });
       rows.set(job.id, fresh);
       return fresh;
     });
@@ -40,7 +44,8 @@ async function refresh() {
 }
 
 document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(); });
-$("#job-status").addEventListener("change", () => { rows.clear(); list.replaceChildren(); refresh(); });
+$("#job-status").addEventListener("change", () => { rows.clear(); list.replaceChildren(); shown = PAGE; refresh(); });
+$("#jobs-more").addEventListener("click", () => { shown = Math.min(shown + PAGE, 500); refresh(); });
 
 async function setupForm() {
   const form = $("#job-form");

@@ -3,7 +3,8 @@ import { $, emptyState, formError, formatDate, h, mainData, setBusy, toast } fro
 
 const { project, role } = mainData();
 const list = $("#member-list");
-const isOwner = role === "owner";
+// The page's role; follows the member list, so an owner who demotes themself loses the owner controls.
+let isOwner = role === "owner";
 const ROLES = ["viewer", "editor", "owner"];
 
 function memberRow(member, me) {
@@ -34,6 +35,15 @@ async function load() {
   setBusy(list, true);
   try {
     const [members, me] = await Promise.all([apiAll(projectPath(project, "/members")), api("/me")]);
+    const mine = members.find((m) => m.username === me.username);
+    if (mine) {
+      isOwner = mine.role === "owner";
+      mainData().role = mine.role;
+      const badge = $(".subnav-title .badge");
+      if (badge) badge.textContent = mine.role;
+      const addSection = $("#add-member")?.closest("section");
+      if (addSection) addSection.hidden = !isOwner;
+    }
     list.replaceChildren(members.length ? h("div", { class: "table-wrap" }, h("table", { class: "table" },
       h("thead", {}, h("tr", {}, ...["User", "E-mail", "Role", "Since", ""].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, members.map((m) => memberRow(m, me.username))))) : emptyState("No members", ""));

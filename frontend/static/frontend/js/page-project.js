@@ -1,5 +1,5 @@
 import { api, projectPath } from "./api.js";
-import { ROLES, guessRole, thumbnailsBySet, uploadFiles, watchJob } from "./assets.js";
+import { ROLES, guessRole, isDirectXNormal, thumbnailsBySet, uploadFiles, watchJob } from "./assets.js";
 import { $, emptyState, formError, formatBytes, formatDate, h, mainData, setBusy, toast } from "./ui.js";
 
 const { project, role } = mainData();
@@ -17,7 +17,9 @@ const pendingPreviews = new Set(); // sets whose thumbnails a previews job is st
 
 function filters() {
   const params = new URLSearchParams({ page_size: "48" });
+  // Previews are derived files; they show on their originals' cards unless asked for.
   if ($("#set-kind").value) params.set("kind", $("#set-kind").value);
+  else params.set("exclude_kind", "preview");
   if ($("#set-tag").value.trim()) params.set("tag", $("#set-tag").value.trim());
   if ($("#set-search").value.trim()) params.set("search", $("#set-search").value.trim());
   return params;
@@ -45,8 +47,7 @@ async function loadSets({ append = false, refreshThumbnails = false } = {}) {
     const [page, thumbs] = await Promise.all([api(url), refreshThumbnails ? thumbnailsBySet(project) : thumbnails]);
     thumbnails = thumbs;
     if (request !== latestRequest) return; // a newer search has been sent since: its answer wins
-    // Previews are derived files; they show on their originals' cards unless asked for.
-    const sets = $("#set-kind").value ? page.results : page.results.filter((s) => s.kind !== "preview");
+    const sets = page.results;
     nextPage = page.next ? new URL(page.next).pathname + new URL(page.next).search : null;
     loadMore.hidden = !nextPage;
     if (!append) grid.replaceChildren();
@@ -57,7 +58,7 @@ async function loadSets({ append = false, refreshThumbnails = false } = {}) {
       if (!known.has(tag)) { known.add(tag); $("#known-tags").append(h("option", { value: tag })); }
     }
     if (!grid.children.length) {
-      const filtered = [...filters().keys()].length > 1;
+      const filtered = [...filters().keys()].some((key) => !["page_size", "exclude_kind"].includes(key));
       grid.replaceChildren(filtered
         ? emptyState("Nothing matches", "No asset set matches these filters; clear the search, kind or tag.")
         : emptyState("No assets yet", role === "viewer" ? "Editors of this project can upload textures and photos."
@@ -85,7 +86,10 @@ let queued = []; // [{file, role}]
 function renderQueue() {
   uploadForm.hidden = queued.length === 0;
   $("#upload-files").replaceChildren(...queued.map((item, index) => h("tr", {},
-    h("td", {}, item.file.name), h("td", {}, formatBytes(item.file.size)),
+    h("td", {}, item.file.name, isDirectXNormal(item.file.name) ? h("div", { class: "small warning dx-warning" },
+      "A DirectX normal map (green points down): the service reads normal maps as OpenGL (green up), " +
+      "so flip its green channel first or its relief shows inverted.") : null),
+    h("td", {}, formatBytes(item.file.size)),
     h("td", {}, h("select", { "aria-label": `Role of ${item.file.name}`, onchange: (e) => { item.role = e.target.value; } },
       ROLES.map((r) => h("option", { value: r, selected: r === item.role }, r)))),
     h("td", {}, h("button", { type: "button", class: "button small subtle", "aria-label": `Remove ${item.file.name}`,

@@ -108,7 +108,8 @@ async function load() {
       } }, "Delete set"));
     }
     table.replaceChildren(assetTable(set.assets));
-    refreshThumbnails(set.assets);
+    // Only uploads get a previews job (job outputs never get thumbnails), and it runs right after the upload.
+    if (set.kind === "upload" && Date.now() - new Date(set.created_at) < 10 * 60 * 1000) refreshThumbnails(set.assets);
     const groups = materialGroups(set.assets);
     if (groups.size) showViewer(groups);
     const special = $("#special-section");

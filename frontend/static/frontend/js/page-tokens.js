@@ -2,6 +2,7 @@ import { api, apiAll } from "./api.js";
 import { $, emptyState, formError, formatDate, h, setBusy, toast, wireCopyButtons } from "./ui.js";
 
 const list = $("#token-list");
+let shownToken = null; // the token whose key #new-token-result shows
 
 function snippets(key) {
   const origin = window.location.origin;
@@ -26,7 +27,13 @@ function tokenRow(token) {
     "aria-label": `Revoke token ${token.name}` }, "Revoke");
   revoke.addEventListener("click", async () => {
     if (!confirm(`Revoke “${token.name}”? Scripts using it will stop working.`)) return;
-    try { await api(`/tokens/${token.id}`, { method: "DELETE" }); toast("Token revoked."); load(); }
+    try {
+      await api(`/tokens/${token.id}`, { method: "DELETE" });
+      // A revoked key is of no use: stop showing it and its snippets.
+      if (token.id === shownToken) { $("#new-token-result").hidden = true; snippets(""); shownToken = null; }
+      toast("Token revoked.");
+      load();
+    }
     catch (error) { toast(error.message, "error"); }
   });
   return h("tr", { class: revoked ? "muted" : "" },
@@ -60,6 +67,7 @@ $("#new-token").addEventListener("submit", async (event) => {
   try {
     const token = await api("/tokens", { method: "POST", json: { name: form.name.value.trim() } });
     snippets(token.key);
+    shownToken = token.id;
     $("#new-token-result").hidden = false;
     form.reset();
     $("#token-key").select();

@@ -24,15 +24,20 @@ function notAvailable(title) {
     h("p", {}, h("a", { class: "button", href: `/projects/${project}/` }, "Back to the assets")))));
 }
 
+// The job #tool-job shows: a job started later (from another form on the page) takes the box over,
+// and an earlier one's updates and result are dropped.
+let shownJob = 0;
+
 /** Shows a job live in #tool-job; resolves with the finished job. */
 async function followJob(job, titles) {
+  const token = ++shownJob;
   const box = $("#tool-job");
   box.hidden = false;
-  const row = jobRow(project, job, titles);
+  const row = jobRow(project, job, titles, { role });
   box.replaceChildren(h("h2", {}, "Progress"), row);
   box.scrollIntoView({ behavior: "smooth", block: "nearest" });
-  const done = await watchJob(project, job.id, (fresh) => row.update(fresh));
-  if (done.status === "succeeded" && done.output_set) {
+  const done = await watchJob(project, job.id, (fresh) => token === shownJob && row.update(fresh));
+  if (token === shownJob && done.status === "succeeded" && done.output_set) {
     const set = await api(projectPath(project, `/sets/${done.output_set}`));
     const result = h("div", {}, h("h2", {}, "Result"),
       h("p", {}, h("a", { class: "button primary", href: `/projects/${project}/sets/${set.id}/` },
@@ -40,7 +45,7 @@ async function followJob(job, titles) {
     if (tool === "variations") result.append(tileGrid(set.assets.filter((a) => ["texture", "albedo"].includes(a.role))));
     if (tool === "upscale") result.append(...await compareViews(project, set.assets));
     if (tool === "capture" && done.result) result.append(captureSummary(done.result));
-    box.append(result);
+    if (token === shownJob) box.append(result);
   }
   return done;
 }
@@ -49,13 +54,16 @@ async function genericForm(spec, choices, titles, { skip = [], heading } = {}) {
   const form = h("form", { class: "form", novalidate: false });
   const fields = h("div");
   const picker = buildKindFields(fields, spec, choices, { idPrefix: spec.kind.replace(/\W/g, "-"), skip, overrides: OVERRIDES });
-  form.append(fields, h("button", { type: "submit", class: "button primary" }, `Start ${spec.title.toLowerCase()}`),
-    h("p", { class: "error", role: "alert", hidden: true }));
+  const submit = h("button", { type: "submit", class: "button primary" }, `Start ${spec.title.toLowerCase()}`);
+  form.append(fields, submit, h("p", { class: "error", role: "alert", hidden: true }));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     formError(form, null);
-    try { followJob(await startJob(project, spec.kind, picker.params(form), picker.inputs(form)), titles); }
+    // One job at a time per form: the button comes back when the job has finished.
+    submit.disabled = true;
+    try { await followJob(await startJob(project, spec.kind, picker.params(form), picker.inputs(form)), titles); }
     catch (error) { formError(form, error.message); }
+    submit.disabled = false;
   });
   return h("section", { class: "card" }, heading ? h("h2", {}, heading) : null, form);
 }

@@ -8,7 +8,8 @@ export function tileGrid(assets) {
   const images = assets.filter((a) => WEB_FORMATS.includes(a.format) && a.role !== "thumbnail");
   const grid = h("div", { class: "tile-grid" }, images.map((a) => h("div", { class: "tile-item" },
     h("figure", {}, h("div", { class: "tile-view", role: "img", "aria-label": a.name,
-      style: { backgroundImage: `url("${a.download_url}")` } }),
+      // The tile's own proportions: a 2:1 texture is not squeezed into a square.
+      style: { backgroundImage: `url("${a.download_url}")`, aspectRatio: a.width && a.height ? `${a.width} / ${a.height}` : "1" } }),
     h("figcaption", { class: "small muted" }, `${a.name} · ${a.width}×${a.height}`)))));
   const toggle = h("label", { class: "check" }, h("input", { type: "checkbox", onchange: (e) => grid.classList.toggle("tiled", e.target.checked) }),
     " Show every tile repeated 2×2 (check seams)");

@@ -6,6 +6,9 @@ import { RoomEnvironment } from "three/addons/environments/RoomEnvironment.js";
 
 // Map roles -> how three.js reads them. Colour maps are sRGB-encoded; the others are linear data.
 const COLOUR_ROLES = new Set(["albedo", "specular"]);
+const FOV = 40; // vertical field of view (degrees) of a landscape or square view
+// Base colour without an albedo map: mid grey, so a normal-only or roughness-only set shows its relief.
+const NO_ALBEDO = 0x808080;
 
 function loadImage(url) {
   return new Promise((resolve, reject) => {
@@ -41,7 +44,7 @@ export class MaterialViewer {
     const pmrem = new THREE.PMREMGenerator(this.renderer);
     this.scene.environment = pmrem.fromScene(new RoomEnvironment(), 0.04).texture;
     this.scene.environmentIntensity = 0.6;
-    this.camera = new THREE.PerspectiveCamera(40, 4 / 3, 0.05, 50);
+    this.camera = new THREE.PerspectiveCamera(FOV, 4 / 3, 0.05, 50);
     this.camera.position.set(0, 0, 3.6);
     this.controls = new OrbitControls(this.camera, canvas);
     this.controls.enableDamping = false;
@@ -53,7 +56,7 @@ export class MaterialViewer {
     this.scene.add(this.lightMarker);
     this.setLight(0.35, 0.45);
 
-    this.material = new THREE.MeshPhysicalMaterial({ color: 0xffffff, roughness: 0.6, metalness: 0 });
+    this.material = new THREE.MeshPhysicalMaterial({ color: NO_ALBEDO, roughness: 0.6, metalness: 0 });
     this.geometries = {
       plane: new THREE.PlaneGeometry(2, 2),
       sphere: new THREE.SphereGeometry(1, 128, 64),
@@ -88,6 +91,7 @@ export class MaterialViewer {
     const entries = await Promise.all(Object.keys(urls).map(async (role) => [role, await load(role)]));
     const maps = Object.fromEntries(entries);
     m.map = maps.albedo || null;
+    m.color.set(maps.albedo ? 0xffffff : NO_ALBEDO);
     m.normalMap = maps.normal || null;
     m.roughnessMap = maps.roughness || maps.glossiness || null;
     m.roughness = m.roughnessMap ? 1 : 0.6;
@@ -137,6 +141,8 @@ export class MaterialViewer {
     if (!w || !h) return;
     this.renderer.setSize(w, h, false);
     this.camera.aspect = w / h;
+    // FOV is vertical: on a portrait view widen it so the horizontal extent stays that of a square view.
+    this.camera.fov = w >= h ? FOV : THREE.MathUtils.radToDeg(2 * Math.atan(Math.tan(THREE.MathUtils.degToRad(FOV / 2)) / this.camera.aspect));
     this.camera.updateProjectionMatrix();
     this.requestRender();
   }
