@@ -144,3 +144,17 @@ def test_upload_is_kept_when_the_queue_is_down(api_for, alice, project, upload, 
     response = upload(api_for(alice), project, [("a.png", png_bytes())])
     assert response.status_code == 201 and response.json()["previews_job"] is None
     assert AssetSet.objects.filter(project=project).count() == 1
+
+
+def test_job_given_up_after_killed_workers_is_failed_and_their_staging_removed(project, alice, run_queued_jobs):
+    # Two attempts whose workers were killed mid-run: rows left "running", staging folders left behind.
+    job = job_service.create_job(project, alice, "diagnostics.sleep", {"seconds": 0})
+    left_behind = Path(settings.JOB_STAGING_ROOT, str(job.pk), "attempt-2-killed")
+    left_behind.mkdir(parents=True)
+    (left_behind / "half.png").write_bytes(b"partial")
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, attempts=job.max_attempts, stage="fitting")
+    # The broker redelivers the message once more.
+    assert job_service.execute_job(str(job.pk)) == "failed"
+    job.refresh_from_db()
+    assert job.error.startswith("Gave up after") and job.stage == "failed" and job.finished_at is not None
+    assert not left_behind.parent.exists()

@@ -127,7 +127,12 @@ class JobContext:
         return path
 
 
+def staging_root_for(root: str, job_id) -> Path:
+    """The folder holding every attempt's staging folder of one job."""
+    return Path(root) / str(job_id)
+
+
 def make_staging_dir(root: str, job: Job) -> Path:
-    base = Path(root) / str(job.pk)
+    base = staging_root_for(root, job.pk)
     base.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f"attempt-{job.attempts}-", dir=base))

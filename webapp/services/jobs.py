@@ -12,7 +12,7 @@ from rest_framework.exceptions import ValidationError
 
 from webapp.api.errors import Conflict, ServiceUnavailable
 from webapp.jobs import registry
-from webapp.jobs.runtime import JobCancelled, JobContext, JobInputError, make_staging_dir
+from webapp.jobs.runtime import JobCancelled, JobContext, JobInputError, make_staging_dir, staging_root_for
 from webapp.models import ACTIVE_STATUSES, Asset, AssetSet, Job, JobStatus, Project
 from webapp.services.assets import IMAGE_FORMATS, default_colour_space, delete_files, store_file
 from webapp.signals import job_finished
@@ -179,6 +179,8 @@ def execute_job(job_id: str, *, time_limit_error: type[BaseException] | None = N
     """
     job = _start_attempt(job_id)
     if job is None:
+        # Finished (or given up) already: drop what attempts of killed workers staged for it.
+        shutil.rmtree(staging_root_for(settings.JOB_STAGING_ROOT, job_id), ignore_errors=True)
         return Job.objects.filter(pk=job_id).values_list("status", flat=True).first() or "missing"
     kind = registry.get(job.kind)
     staging = make_staging_dir(settings.JOB_STAGING_ROOT, job)
@@ -219,7 +221,7 @@ def _start_attempt(job_id: str) -> Job | None:
             return None
         if job.attempts >= job.max_attempts:
             job.status, job.error = JobStatus.FAILED, f"Gave up after {job.attempts} attempts."
-            job.finished_at = timezone.now()
+            job.stage, job.finished_at = "failed", timezone.now()
             job.save()
             _announce_finished(job.pk, JobStatus.FAILED)
             return None

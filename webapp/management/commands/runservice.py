@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -18,6 +19,35 @@ from django.core.management.base import BaseCommand
 from gpu_workers.device import count_gpus
 from webapp import embedded_redis
 from webapp.models import ApiToken, Membership, Project, Role
+
+RESTART_WINDOW_S = 60
+MAX_RESTARTS_PER_WINDOW = 5
+
+
+def restart_delay_s(exits_in_window: int) -> float:
+    """Back-off before starting an exited worker group again: 1, 2, 4, 8, 10 s."""
+    return min(2.0 ** (exits_in_window - 1), 10.0)
+
+
+@dataclass
+class _Child:
+    label: str
+    args: list[str]
+    env: dict | None
+    restart: bool
+    process: subprocess.Popen
+    exits: list[float] = field(default_factory=list)
+    restart_at: float | None = None
+
+
+def _control_socket_args() -> list[str]:
+    """One gunicorn control socket per service folder: two services on one machine would
+    otherwise share gunicorn's default (~/.gunicorn/gunicorn.ctl). Unix socket paths are
+    limited to ~100 bytes; a deeper folder goes without one."""
+    path = Path(settings.VAR_DIR).resolve() / "gunicorn.ctl"
+    if len(os.fsencode(path)) > 100:
+        return ["--no-control-socket"]
+    return ["--control-socket", str(path)]
 
 
 class Command(BaseCommand):
@@ -40,27 +70,28 @@ class Command(BaseCommand):
         try:
             if not no_workers:
                 children += self._start_workers()
-            children.append(self._spawn("web", [
+            web_args = [
                 sys.executable, "-m", "gunicorn", "webapp.wsgi:application", "--bind", f"{host}:{port}",
                 "--workers", str(web_workers), "--threads", "4", "--timeout", "300",
                 "--access-logfile", "-",
-            ]))
+            ] + _control_socket_args()
+            children.append(self._spawn("web", web_args, restart=False))
             self.stdout.write(self.style.SUCCESS(f"serving on http://{host}:{port}/ (API docs: /api/docs/)"))
             self._supervise(children)
         finally:
             for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
+                if child.process.poll() is None:
+                    child.process.send_signal(signal.SIGTERM)
             for child in children:
                 try:
-                    child.wait(timeout=30)
+                    child.process.wait(timeout=30)
                 except subprocess.TimeoutExpired:
-                    child.kill()
+                    child.process.kill()
             embedded_redis.stop(redis_process)
 
-    def _spawn(self, label, args, env=None):
+    def _spawn(self, label, args, env=None, restart=True):
         self.stdout.write(f"starting {label}: {' '.join(args[1:4])} ...")
-        return subprocess.Popen(args, env=env, cwd=settings.BASE_DIR)
+        return _Child(label, args, env, restart, subprocess.Popen(args, env=env, cwd=settings.BASE_DIR))
 
     def _start_workers(self):
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "rundramatiq"]
@@ -78,18 +109,46 @@ class Command(BaseCommand):
         return workers
 
     def _supervise(self, children):
+        """Wait for SIGTERM/SIGINT. A worker group that exits (Dramatiq stops the whole group
+        when one of its processes dies, e.g. killed for memory) is started again, so the web
+        server keeps serving; its unfinished jobs are redelivered by the broker. The web server
+        exiting, or a worker group failing again and again within a minute (it cannot start),
+        stops the service."""
         stop = {"now": False}
 
         def request_stop(signum, frame):
             stop["now"] = True
 
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
+        previous = {signum: signal.signal(signum, request_stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self._watch(children, stop)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def _watch(self, children, stop):
         while not stop["now"]:
-            for child in children:
-                if child.poll() is not None:
-                    self.stderr.write(f"a service process exited with code {child.returncode}; stopping")
+            now = time.monotonic()
+            for index, child in enumerate(children):
+                if child.restart_at is not None:
+                    if now >= child.restart_at:
+                        restarted = self._spawn(child.label, child.args, child.env)
+                        restarted.exits = child.exits
+                        children[index] = restarted
+                    continue
+                code = child.process.poll()
+                if code is None:
+                    continue
+                if not child.restart:
+                    self.stderr.write(f"{child.label} exited with code {code}; stopping the service")
                     return
+                child.exits = [t for t in child.exits if now - t < RESTART_WINDOW_S] + [now]
+                if len(child.exits) > MAX_RESTARTS_PER_WINDOW:
+                    self.stderr.write(f"{child.label} exited {len(child.exits)} times within "
+                                      f"{RESTART_WINDOW_S} s (last code {code}); stopping the service")
+                    return
+                self.stderr.write(f"{child.label} exited with code {code}; starting it again")
+                child.restart_at = now + restart_delay_s(len(child.exits))
             time.sleep(0.5)
 
     def _first_start_demo(self, base_url):
