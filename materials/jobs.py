@@ -191,7 +191,7 @@ def run_export(ctx) -> None:
         span = (number / len(groups), (number + 1) / len(groups))
         sources = {}
         for index, (role, asset) in enumerate(maps.items()):
-            ctx.progress(span[0] + 0.5 * (span[1] - span[0]) * index / len(maps), f"reading {asset.name}")
+            ctx.progress(span[0] + 0.5 * (span[1] - span[0]) * index / len(maps), f"reading {asset.display_name}")
             sources[role] = SourceMap(ctx.read_input(asset).pixels, asset.colour_space)
         ctx.progress(span[0] + 0.5 * (span[1] - span[0]), f"writing the {EXPORT_PRESETS[preset]} files of {material_name}")
         result = export_material(sources, ctx.output_path("x").parent, preset=preset, name=material_name,

@@ -66,7 +66,7 @@ def check_upscale(inputs, params):
     for asset in sources:
         if asset.width * asset.height * scale * scale > MAX_OUTPUT_PIXELS:
             raise serializers.ValidationError({"params.scale": (
-                f"{asset.name} would become {asset.width * scale}x{asset.height * scale} pixels, over the limit "
+                f"{asset.display_name} would become {asset.width * scale}x{asset.height * scale} pixels, over the limit "
                 f"of {MAX_OUTPUT_PIXELS} output pixels.")})
 
 
@@ -97,7 +97,7 @@ def run_upscale(ctx) -> None:
         _copy_from_storage(model.file.name, model_path)
     for index, asset in enumerate(sources):
         def progress(fraction, stage, index=index, asset=asset):
-            ctx.progress((index + fraction) / len(sources), f"{asset.name} ({index + 1}/{len(sources)}): {stage}")
+            ctx.progress((index + fraction) / len(sources), f"{asset.display_name} ({index + 1}/{len(sources)}): {stage}")
 
         progress(0.0, "reading")
         image = ctx.read_input(asset)
@@ -114,7 +114,7 @@ def run_upscale(ctx) -> None:
                                      model_path=model_path, ensemble=ctx.params["ensemble"],
                                      back_projection=back_projection)
         except SuperResInputError as exc:
-            raise JobInputError(f"{asset.name}: {exc}") from exc
+            raise JobInputError(f"{asset.display_name}: {exc}") from exc
         if model_path is not None:  # the project model's id, not a path on the worker
             report["model"] = f"project model {model.id}"
         stem = PurePosixPath(asset.name).stem

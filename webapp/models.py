@@ -128,6 +128,15 @@ class Asset(models.Model):
     def project_id(self):
         return self.asset_set.project_id
 
+    @property
+    def display_name(self) -> str:
+        """The name a person knows the file by: the uploaded file's name when there was one
+        ("oak_floor_1k.png"), else the stored one ("albedo.png"), with the stored one beside it
+        when they differ."""
+        if self.original_name and self.original_name != self.name:
+            return f"{self.original_name} ({self.name})"
+        return self.name
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued"

@@ -32,7 +32,7 @@ def run_previews(ctx) -> None:
     ctx.outputs.kind = "preview"
     stems: set[str] = set()
     for index, asset in enumerate(sources):
-        ctx.progress(index / max(len(sources), 1), f"preview {index + 1} of {len(sources)}: {asset.name}")
+        ctx.progress(index / max(len(sources), 1), f"preview {index + 1} of {len(sources)}: {asset.display_name}")
         image = ctx.read_input(asset)
         # albedo.png and albedo.exr of one set, or two uploads of texture.png: one stem each
         # (outputs are found by their source, so the suffix only keeps the names apart).

@@ -117,9 +117,11 @@ def test_output_size_limit(api_for, alice, project, uploaded, monkeypatch):
     from superres import jobs
 
     monkeypatch.setattr(jobs, "MAX_OUTPUT_PIXELS", 100 * 100)
-    body = uploaded([("a.png", png_bytes(64, 48))], ["albedo"])
+    body = uploaded([("oak_floor.png", png_bytes(64, 48))], ["albedo"])
     response = create(api_for(alice), project, "superres.upscale", {"scale": 4}, {"assets": [body["assets"][0]["id"]]})
-    assert response.status_code == 400 and "over the limit" in response.json()["error"]["message"]
+    message = response.json()["error"]["message"]
+    assert response.status_code == 400 and "over the limit" in message
+    assert "oak_floor.png (albedo.png) would become 256x192 pixels" in message  # the name the user knows
 
 
 def test_finetune_needs_enough_high_resolution_images(api_for, alice, project, uploaded):

@@ -228,3 +228,16 @@ def test_grey_alpha_tiff_keeps_its_alpha_channel(upload, api_for, alice, project
     response = upload(api_for(alice), project, [("mask.tif", _tiff_bytes(grey_alpha, "LA"))], previews="false")
     assert response.status_code == 201
     assert (response.json()["assets"][0]["channels"], response.json()["assets"][0]["bit_depth"]) == (2, "8")
+
+
+def test_downloads_name_the_file_in_ascii_and_in_utf8(upload, api_for, alice, project):
+    api = api_for(alice)
+    body = upload(api, project, [("a.png", png_bytes())], roles=["albedo"], name="Pierre d'été", previews="false").json()
+    zipped = api.get(f"/api/v1/projects/{project.id}/sets/{body['set']['id']}/download")
+    disposition = zipped["Content-Disposition"]
+    short_id = body["set"]["id"][:8]
+    # curl -J and older tools read only filename=, which must be plain ASCII; browsers take filename*.
+    assert disposition.startswith(f'attachment; filename="Pierre_d_ete-{short_id}.zip"; ')
+    assert disposition.endswith(f"filename*=UTF-8''Pierre_d_%C3%A9t%C3%A9-{short_id}.zip")
+    single = api.get(body["assets"][0]["download_url"])
+    assert single["Content-Disposition"] == 'attachment; filename="albedo.png"'

@@ -208,11 +208,28 @@ class AssetSetDownload(ProjectScoped, APIView):
                         dst.write(chunk)
         archive.seek(0)
         filename = f"{_safe_filename(asset_set.name) or 'assets'}-{str(asset_set.id)[:8]}.zip"
-        return FileResponse(archive, as_attachment=True, filename=filename, content_type="application/zip")
+        return _attachment(FileResponse(archive, content_type="application/zip"), filename)
 
 
 def _safe_filename(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._")[:80]
+
+
+def _attachment(response: FileResponse, filename: str) -> FileResponse:
+    """Content-Disposition with an ASCII `filename` for every client (curl -J, older tools
+    read only that) and the exact UTF-8 name in `filename*` (RFC 6266) when it differs."""
+    import unicodedata
+    from urllib.parse import quote
+
+    folded = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    ascii_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in folded).strip("._") or "download"
+    if "." in filename and "." not in ascii_name:
+        ascii_name += "." + filename.rsplit(".", 1)[1].encode("ascii", "ignore").decode()
+    header = f'attachment; filename="{ascii_name}"'
+    if ascii_name != filename:
+        header += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    response["Content-Disposition"] = header
+    return response
 
 
 class AssetList(ProjectScoped, generics.ListAPIView):
@@ -264,8 +281,8 @@ class AssetDownload(AssetDetail):
                          "webp": "image/webp", "exr": "image/x-exr", "gltf": "model/gltf+json",
                          "glb": "model/gltf-binary", "bin": "application/octet-stream",
                          "json": "application/json"}
-        response = FileResponse(default_storage.open(asset.file.name, "rb"), as_attachment=True,
-                                filename=asset.name, content_type=content_types.get(asset.format))
+        response = _attachment(FileResponse(default_storage.open(asset.file.name, "rb"),
+                                            content_type=content_types.get(asset.format)), asset.name)
         response["ETag"] = f'"{asset.sha256}"'
         return response
 
