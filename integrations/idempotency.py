@@ -1,5 +1,6 @@
-"""`Idempotency-Key` for job-creating requests: a client that retries a request (after a timeout,
-say) with the same key gets the job the first request created instead of a second one.
+"""`Idempotency-Key` for job-creating requests and uploads: a client that retries a request (after
+a timeout, say) with the same key gets the job (or the uploaded assets) the first request created
+instead of a second one.
 
 A key belongs to one user in one project and is remembered for IDEMPOTENCY_KEY_HOURS. Its row is
 written before the job is created, so of two concurrent requests with the same key only one
@@ -30,8 +31,8 @@ MAX_KEY_LENGTH = 255
 OPENAPI_PARAMETER = OpenApiParameter(
     HEADER, str, OpenApiParameter.HEADER, required=False,
     description="Any unique string of up to 255 characters. Repeating the request with the same key within "
-                "24 hours answers with the job the first request created (header Idempotent-Replayed: true) "
-                "instead of creating another; the same key with a different body answers 422.",
+                "24 hours answers with what the first request created (header Idempotent-Replayed: true) "
+                "instead of creating it again; the same key with a different body answers 422.",
 )
 
 
@@ -53,9 +54,11 @@ def create_once(request, project: Project, create: Callable[[], Job]) -> tuple[J
     key = _key_of(request)
     if key is None:
         return create(), False
-    claim, earlier_job = _claim(project, request.user, key, fingerprint(request.data))
-    if earlier_job is not None:
-        return earlier_job, True
+    claim, earlier = _claim(project, request.user, key, fingerprint(request.data))
+    if earlier is not None:
+        if earlier.job is None:
+            raise KeyInUse()
+        return earlier.job, True
     try:
         job = create()
     except BaseException:
@@ -64,6 +67,48 @@ def create_once(request, project: Project, create: Callable[[], Job]) -> tuple[J
     claim.job = job
     claim.save(update_fields=["job"])
     return job, False
+
+
+def upload_once(request, project: Project, store: Callable[[], tuple]) -> tuple[tuple, bool]:
+    """`store()` the upload (returns (asset_set, assets, previews_job)) unless the request's key
+    already stored it: returns (that triple, replayed). An earlier upload whose set or assets
+    were deleted since is not replayed: the key is used again for a new one."""
+    key = _key_of(request)
+    if key is None:
+        return store(), False
+    request_fingerprint = fingerprint(request.data)
+    claim, earlier = _claim(project, request.user, key, request_fingerprint)
+    if earlier is not None:
+        if earlier.upload is None:
+            raise KeyInUse()
+        stored = _stored_upload(project, earlier.upload)
+        if stored is not None:
+            return stored, True
+        earlier.delete()
+        claim, earlier = _claim(project, request.user, key, request_fingerprint)
+        if earlier is not None:  # another request took the key in between
+            raise KeyInUse()
+    try:
+        asset_set, assets, previews_job = store()
+    except BaseException:
+        claim.delete()
+        raise
+    claim.upload = {"set": str(asset_set.pk), "assets": [str(a.pk) for a in assets],
+                    "previews_job": str(previews_job.pk) if previews_job else None}
+    claim.save(update_fields=["upload"])
+    return (asset_set, assets, previews_job), False
+
+
+def _stored_upload(project: Project, upload: dict):
+    from webapp.models import Asset, AssetSet
+
+    asset_set = AssetSet.objects.filter(project=project, pk=upload["set"]).first()
+    assets = {str(a.pk): a for a in Asset.objects.filter(asset_set=asset_set, pk__in=upload["assets"])}
+    if asset_set is None or len(assets) != len(upload["assets"]):
+        return None
+    previews_job = Job.objects.filter(project=project, pk=upload["previews_job"]).first() \
+        if upload["previews_job"] else None
+    return asset_set, [assets[i] for i in upload["assets"]], previews_job
 
 
 def _key_of(request) -> str | None:
@@ -75,8 +120,8 @@ def _key_of(request) -> str | None:
     return key
 
 
-def _claim(project, user, key, request_fingerprint) -> tuple[IdempotencyKey, Job | None]:
-    """Write the key's row (returns it and None), or find the job of an earlier request with it."""
+def _claim(project, user, key, request_fingerprint) -> tuple[IdempotencyKey, IdempotencyKey | None]:
+    """Write the key's row (returns it and None), or find the row of an earlier request with it."""
     mine = IdempotencyKey.objects.filter(project=project, user=user, key=key)
     mine.filter(created_at__lt=expiry_cutoff()).delete()
     try:
@@ -89,9 +134,7 @@ def _claim(project, user, key, request_fingerprint) -> tuple[IdempotencyKey, Job
         raise KeyInUse()
     if earlier.fingerprint != request_fingerprint:
         raise KeyReusedWithOtherRequest()
-    if earlier.job is None:
-        raise KeyInUse()
-    return earlier, earlier.job
+    return earlier, earlier
 
 
 def expiry_cutoff():

@@ -74,7 +74,8 @@ class WebhookDelivery(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """An `Idempotency-Key` a user sent with a job-creating request in a project, and the job it made.
+    """An `Idempotency-Key` a user sent with a job-creating request or an upload in a project, and
+    the job it made (or the set, assets and previews job the upload stored).
 
     The row is written before the job is created (job still empty), and the unique constraint
     lets only one of two concurrent requests with the same key write it.
@@ -86,6 +87,8 @@ class IdempotencyKey(models.Model):
     # SHA-256 of the request body in canonical JSON: the same key with another body is an error.
     fingerprint = models.CharField(max_length=64)
     job = models.ForeignKey("webapp.Job", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # An upload's result: {"set": id, "assets": [ids], "previews_job": id or null}.
+    upload = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -104,3 +104,37 @@ def test_capture_upload_with_a_key_stores_the_photos_once(api_for, alice, projec
     assert again.json()["id"] == first.json()["id"] and again["Idempotent-Replayed"] == "true"
     assert AssetSet.objects.count() == 1 and Job.objects.count() == 1
     assert capture(3).status_code == 422  # another guide photo: another request
+
+
+def post_upload(api, project, key, content, **fields):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+    data = {"files": [SimpleUploadedFile("wall.png", content)], "previews": "false", **fields}
+    return api.post(f"/api/v1/projects/{project.id}/uploads", data, format="multipart", **headers)
+
+
+def test_an_upload_repeated_with_its_key_stores_nothing_more(api_for, alice, project, isolated_storage):
+    api = api_for(alice)
+    first = post_upload(api, project, "wall-sha", png_bytes(seed=1))
+    again = post_upload(api, project, "wall-sha", png_bytes(seed=1))
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert AssetSet.objects.count() == 1 and len([p for p in isolated_storage.rglob("*.png")]) == 1
+    other_file = post_upload(api, project, "wall-sha", png_bytes(seed=2))
+    assert other_file.status_code == 422 and AssetSet.objects.count() == 1
+
+
+def test_an_upload_whose_set_was_deleted_is_stored_again_under_its_key(api_for, alice, project):
+    api = api_for(alice)
+    first = post_upload(api, project, "wall", png_bytes(seed=1)).json()
+    assert api.delete(f"/api/v1/projects/{project.id}/sets/{first['set']['id']}").status_code == 204
+    again = post_upload(api, project, "wall", png_bytes(seed=1))
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again
+    assert again.json()["set"]["id"] != first["set"]["id"] and AssetSet.objects.count() == 1
+    assert post_upload(api, project, "wall", png_bytes(seed=1))["Idempotent-Replayed"] == "true"
+
+
+def test_a_refused_upload_does_not_use_up_its_key(api_for, alice, project):
+    api = api_for(alice)
+    assert post_upload(api, project, "u1", b"not an image").status_code == 400
+    assert IdempotencyKey.objects.count() == 0
+    assert post_upload(api, project, "u1", png_bytes()).status_code == 201

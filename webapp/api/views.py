@@ -127,7 +127,8 @@ class MemberDetail(ProjectScoped, generics.RetrieveUpdateDestroyAPIView):
 class UploadView(ProjectScoped, APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request=s.UploadSerializer, responses={201: s.UploadResultSerializer})
+    @extend_schema(request=s.UploadSerializer, responses={201: s.UploadResultSerializer},
+                   parameters=[idempotency.OPENAPI_PARAMETER])
     def post(self, request, project_id):
         form = s.UploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -137,6 +138,19 @@ class UploadView(ProjectScoped, APIView):
             asset_set = AssetSet.objects.filter(project=self.project, pk=data["set"]).first()
             if asset_set is None:
                 raise ValidationError({"set": "No asset set with this id in this project."})
+        (asset_set, assets, previews_job), replayed = idempotency.upload_once(
+            request, self.project, lambda: self._store(request, data, asset_set))
+        body = {
+            "set": s.AssetSetSerializer(asset_set, context={"request": request}).data,
+            "assets": s.AssetSerializer(assets, many=True).data,
+            "previews_job": str(previews_job.id) if previews_job else None,
+        }
+        response = Response(body, status=status.HTTP_201_CREATED)
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    def _store(self, request, data, asset_set):
         asset_set, assets = store_uploads(self.project, data["files"], data["roles"], asset_set=asset_set,
                                           set_name=data.get("name", ""), tags=data["tags"],
                                           colour_space=data.get("colour_space"))
@@ -147,12 +161,7 @@ class UploadView(ProjectScoped, APIView):
                                                       {}, {"assets": [str(a.id) for a in assets]})
             except ServiceUnavailable:
                 pass  # the upload itself is stored; previews can be requested again later
-        body = {
-            "set": s.AssetSetSerializer(asset_set, context={"request": request}).data,
-            "assets": s.AssetSerializer(assets, many=True).data,
-            "previews_job": str(previews_job.id) if previews_job else None,
-        }
-        return Response(body, status=status.HTTP_201_CREATED)
+        return asset_set, assets, previews_job
 
 
 def _with_assets(qs):
