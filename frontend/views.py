@@ -2,10 +2,12 @@
 through the REST API (session auth + CSRF), so the UI can do nothing the API cannot."""
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.http import Http404
 from django.shortcuts import render
 
 from webapp.access import project_for
+from webapp.auth import record_login_failure, too_many_login_failures
 
 # Tool pages: the API's tool status endpoint and the job kind each page runs.
 TOOLS = {
@@ -59,3 +61,21 @@ def tool(request, project_id, tool):
     if tool not in TOOLS:
         raise Http404("No such tool.")
     return _project_page(request, "frontend/tool.html", project_id, tool, tool=tool, tool_info=TOOLS[tool])
+
+
+class SignInView(LoginView):
+    """Django's sign-in page, slowed down for password guessing like the API's token exchange."""
+
+    template_name = "frontend/login.html"
+
+    def post(self, request, *args, **kwargs):
+        if too_many_login_failures(request):
+            form = self.get_form()
+            response = self.render_to_response(self.get_context_data(form=form, throttled=True), status=429)
+            response["Retry-After"] = "60"
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        record_login_failure(self.request)
+        return super().form_invalid(form)

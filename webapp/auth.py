@@ -27,3 +27,26 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Token"
+
+
+# -- password guessing -------------------------------------------------------------------------
+# After LOGIN_FAILURES_PER_MINUTE wrong passwords from one address, every attempt from it (API
+# token exchange and the sign-in page alike) is refused until a minute since the last failure.
+# Counted in the default cache, i.e. per web process.
+
+def _failures_key(request) -> str:
+    return f"login-failures:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def too_many_login_failures(request) -> bool:
+    from django.conf import settings
+    from django.core.cache import cache
+
+    return cache.get(_failures_key(request), 0) >= settings.LOGIN_FAILURES_PER_MINUTE
+
+
+def record_login_failure(request) -> None:
+    from django.core.cache import cache
+
+    key = _failures_key(request)
+    cache.set(key, cache.get(key, 0) + 1, timeout=60)

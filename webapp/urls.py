@@ -2,6 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from frontend.views import SignInView
+
 urlpatterns = [
     path("api/v1/", include("webapp.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -10,7 +12,7 @@ urlpatterns = [
     path("api/v1/tools/materials/", include("materials.urls")),
     path("api/v1/tools/textures/", include("textures.urls")),
     path("api/v1/tools/superres/", include("superres.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="frontend/login.html"), name="login"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("frontend.urls")),
 ]

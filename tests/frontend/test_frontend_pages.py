@@ -27,6 +27,21 @@ def test_pages_need_sign_in(client):
 
 
 @pytest.mark.django_db
+def test_password_guessing_on_the_sign_in_page_is_slowed_down(client, alice, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.LOGIN_FAILURES_PER_MINUTE = 3
+    sign_in = lambda password: client.post("/accounts/login/", {"username": "alice", "password": password})
+    assert [sign_in("guess").status_code for _ in range(3)] == [200, 200, 200]
+    blocked = sign_in("pw-alice")  # even the right password waits out the minute
+    assert blocked.status_code == 429 and blocked["Retry-After"] == "60"
+    assert b"Too many wrong passwords" in blocked.content and "_auth_user_id" not in client.session
+    cache.clear()  # the minute is over
+    assert sign_in("pw-alice").status_code == 302
+
+
+@pytest.mark.django_db
 def test_login_keeps_the_username_after_a_wrong_password(client, alice):
     response = client.post("/accounts/login/", {"username": "alice", "password": "nope"})
     assert response.status_code == 200

@@ -84,6 +84,9 @@ def test_other_users_project_answers_404_everywhere(api_for, project, bob):
         response = api.get(base + path)
         assert response.status_code == 404, path
         assert response.json()["error"]["message"] == "Not found."
+        assert api.options(base + path).status_code == 404, path  # OPTIONS tells nothing either
+    for path in ("/uploads", "/webhooks", "/materials/capture"):
+        assert api.options(base + path).status_code == 404, path
     assert api.post(base + "/jobs", {"kind": "previews"}, format="json").status_code == 404
     assert api.delete(base).status_code == 404
     assert Project.objects.filter(pk=project.id).exists()

@@ -3,9 +3,7 @@
 import tempfile
 import zipfile
 
-from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Prefetch, Q
@@ -25,6 +23,7 @@ from integrations import idempotency
 from webapp.access import project_for, projects_for
 from webapp.api import serializers as s
 from webapp.api.errors import Conflict, ServiceUnavailable
+from webapp.auth import record_login_failure, too_many_login_failures
 from webapp.jobs import registry
 from webapp.models import ApiToken, Asset, AssetSet, Job, JobStatus, Membership, Project, Role
 from webapp.services import jobs as job_service
@@ -39,6 +38,11 @@ class ProjectScoped:
 
     def needed_role(self):
         return self.read_role if self.request.method in ("GET", "HEAD", "OPTIONS") else self.write_role
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Checked before any handler, OPTIONS included: another project's id answers 404 to every method.
+        self.project  # noqa: B018
 
     @property
     def project(self) -> Project:
@@ -417,15 +421,12 @@ class LoginToken(APIView):
     def post(self, request):
         data = s.LoginTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        # Password guessing: after LOGIN_FAILURES_PER_MINUTE wrong passwords from one address,
-        # every attempt from it answers 429 until the minute since the last failure is over.
-        failures_key = f"login-failures:{request.META.get('REMOTE_ADDR', '')}"
-        if cache.get(failures_key, 0) >= settings.LOGIN_FAILURES_PER_MINUTE:
+        if too_many_login_failures(request):
             raise Throttled(wait=60, detail="Too many wrong passwords from this address; try again in a minute.")
         user = authenticate(request, username=data.validated_data["username"],
                             password=data.validated_data["password"])
         if user is None:
-            cache.set(failures_key, cache.get(failures_key, 0) + 1, timeout=60)
+            record_login_failure(request)
             raise PermissionDenied("Wrong username or password.")
         token, key = ApiToken.issue(user, data.validated_data["name"])
         token.key = key
