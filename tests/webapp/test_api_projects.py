@@ -112,6 +112,18 @@ def test_roles_limit_what_members_can_do(api_for, project, alice, bob, make_user
     assert unknown.status_code == 400 and unknown.json()["error"]["field"] == "username"
 
 
+def test_member_emails_are_shown_to_owners_and_to_the_member_only(api_for, project, alice, bob, make_user):
+    base = f"/api/v1/projects/{project.id}"
+    added = api_for(alice).post(base + "/members", {"username": "bob", "role": "editor"}, format="json").json()
+    assert added["email"] == "bob@example.com"
+    as_owner = {m["username"]: m["email"] for m in api_for(alice).get(base + "/members").json()["results"]}
+    assert as_owner == {"alice": "alice@example.com", "bob": "bob@example.com"}
+    as_editor = {m["username"]: m["email"] for m in api_for(bob).get(base + "/members").json()["results"]}
+    assert as_editor == {"alice": "", "bob": "bob@example.com"}
+    owner_row = Membership.objects.get(project=project, user=alice)
+    assert api_for(bob).get(f"{base}/members/{owner_row.id}").json()["email"] == ""
+
+
 def test_last_owner_cannot_leave_or_be_demoted(api_for, project, alice):
     owner = api_for(alice)
     base = f"/api/v1/projects/{project.id}"

@@ -40,12 +40,22 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 class MembershipSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
-    email = serializers.EmailField(source="user.email", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True,
+                                   help_text="Shown to the project's owners and to the member; empty for others.")
 
     class Meta:
         model = Membership
         fields = ["id", "username", "email", "role", "created_at"]
         read_only_fields = ["id", "username", "email", "created_at"]
+
+    def to_representation(self, membership):
+        data = super().to_representation(membership)
+        # E-mail addresses are personal: owners (who manage members) and the member see them.
+        request = self.context.get("request")
+        requester_is_owner = self.context.get("requester_role") == Role.OWNER
+        if not requester_is_owner and (request is None or membership.user_id != request.user.id):
+            data["email"] = ""
+        return data
 
 
 class AddMemberSerializer(serializers.Serializer):

@@ -44,6 +44,9 @@ class ProjectScoped:
         # Checked before any handler, OPTIONS included: another project's id answers 404 to every method.
         self.project  # noqa: B018
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "requester_role": self.membership.role}
+
     @property
     def project(self) -> Project:
         if not hasattr(self, "_project"):
@@ -93,7 +96,7 @@ class MemberList(ProjectScoped, generics.ListCreateAPIView):
         )
         if not created:
             raise Conflict(f"{user.username} is already a member ({membership.role}).")
-        return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(membership).data, status=status.HTTP_201_CREATED)
 
 
 class MemberDetail(ProjectScoped, generics.RetrieveUpdateDestroyAPIView):

@@ -28,7 +28,8 @@ function memberRow(member, me) {
       } catch (error) { toast(error.message, "error"); }
     } }, self ? "Leave" : "Remove") : null;
   return h("tr", {}, h("td", {}, member.username, self ? h("span", { class: "muted" }, " (you)") : null),
-    h("td", {}, member.email), h("td", {}, roleCell), h("td", {}, formatDate(member.created_at)), h("td", {}, remove));
+    // Only owners see other members' addresses (the API sends them empty).
+    h("td", {}, member.email || h("span", { class: "muted", title: "Shown to the project's owners" }, "—")), h("td", {}, roleCell), h("td", {}, formatDate(member.created_at)), h("td", {}, remove));
 }
 
 async function load() {
