@@ -27,7 +27,7 @@ from PIL import (
     ExifTags, Image as PILImage, ImageCms, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin,
 )
 
-from imaging import exr
+from imaging import exr, icc as icc_profiles
 from imaging.errors import ImageFormatError, ImageTooLargeError
 
 __all__ = [
@@ -82,10 +82,12 @@ class Image:
     colour_profile: None when the file embeds no ICC profile, else what was
         done with it: {"name": its description (None if unreadable),
         "converted": True when the pixels were converted from it to sRGB,
-        "reason": why not (None when converted)}. Only 8-bit RGB(A) pixels
-        are converted; sRGB profiles are left alone, so are 16-bit pixels
-        (LittleCMS in Pillow works on 8-bit RGB only): such pixels keep the
-        source primaries, which callers can report from "converted": False.
+        "reason": why not (None when converted)}. 8-bit RGB(A) pixels are
+        converted by LittleCMS, 16-bit ones (which Pillow's LittleCMS cannot
+        take) by imaging.icc when the profile is a matrix/TRC one (nearly all
+        RGB profiles are); sRGB profiles are left alone. Pixels not converted
+        keep the source primaries, which callers can report from
+        "converted": False.
     """
 
     pixels: np.ndarray
@@ -467,6 +469,11 @@ def _decode_cv2(data: bytes, info: ImageInfo) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
+def _matrix_trc(icc: bytes) -> icc_profiles.MatrixTrcProfile:
+    return icc_profiles.parse_matrix_trc(icc)
+
+
+@functools.lru_cache(maxsize=8)
 def _to_srgb_transform(icc: bytes) -> ImageCms.ImageCmsTransform:
     """8-bit RGB -> sRGB transform from an RGB profile (built once per profile: a few ms)."""
     source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
@@ -478,7 +485,7 @@ def _to_srgb_transform(icc: bytes) -> ImageCms.ImageCmsTransform:
 
 
 def _convert_to_srgb(pixels: np.ndarray, icc) -> tuple:
-    """Convert 8-bit RGB(A) pixels from their embedded ICC profile to sRGB.
+    """Convert 8 or 16-bit RGB(A) pixels from their embedded ICC profile to sRGB.
 
     Returns (pixels, colour_profile) as Image holds them. sRGB profiles are
     left alone (the common case, kept bit-identical and fast); a broken
@@ -498,8 +505,14 @@ def _convert_to_srgb(pixels: np.ndarray, icc) -> tuple:
         reason = "already sRGB"
     elif colour_space != "RGB" or pixels.shape[2] not in (3, 4):
         reason = f"{colour_space} profile on {pixels.shape[2]}-channel pixels is not converted"
+    elif pixels.dtype == np.uint16:
+        try:
+            pixels = icc_profiles.convert_uint16_to_srgb(pixels, _matrix_trc(icc))
+        except icc_profiles.UnsupportedProfile as exc:
+            reason = f"16-bit pixels are converted from matrix/TRC profiles only ({exc})"
+        return pixels, {"name": name, "converted": reason is None, "reason": reason}
     elif pixels.dtype != np.uint8:
-        reason = f"{pixels.dtype.itemsize * 8}-bit pixels are not colour-managed (8-bit only)"
+        reason = f"{pixels.dtype.itemsize * 8}-bit pixels are not colour-managed (8 and 16-bit only)"
     if reason is None:
         try:
             transform = _to_srgb_transform(icc)

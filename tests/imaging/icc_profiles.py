@@ -5,6 +5,8 @@ import struct
 
 # Display P3 colorants (D50-adapted XYZ, as ICC profiles store them).
 DISPLAY_P3_COLORANTS = ((0.5151, 0.2412, -0.0011), (0.2920, 0.6922, 0.0419), (0.1571, 0.0666, 0.7841))
+# Adobe RGB (1998) colorants, D50-adapted (its profile's rXYZ, gXYZ, bXYZ); its curve is gamma 563/256.
+ADOBE_RGB_COLORANTS = ((0.6097, 0.3111, 0.0195), (0.2053, 0.6257, 0.0609), (0.1492, 0.0632, 0.7446))
 # Linear Display P3 -> linear sRGB (both D65; IEC 61966-2-1 and SMPTE EG 432-1 primaries).
 P3_TO_SRGB = ((1.2249, -0.2247, 0.0), (-0.0420, 1.0419, 0.0), (-0.0197, -0.0786, 1.0979))
 _D50 = (0.9642, 1.0, 0.8249)
@@ -30,14 +32,26 @@ def _srgb_trc():
     return b"para" + bytes(4) + struct.pack(">HH", 3, 0) + b"".join(_s15f16(p) for p in params)
 
 
-def rgb_profile(name="Display P3", colorants=DISPLAY_P3_COLORANTS) -> bytes:
-    """A v2 monitor profile: colorants, D50 white point and the sRGB curve."""
-    trc = _srgb_trc()
-    tags = [
-        (b"desc", _desc(name)), (b"cprt", b"text" + bytes(4) + b"none\0"), (b"wtpt", _xyz(_D50)),
-        (b"rXYZ", _xyz(colorants[0])), (b"gXYZ", _xyz(colorants[1])), (b"bXYZ", _xyz(colorants[2])),
-        (b"rTRC", trc), (b"gTRC", trc), (b"bTRC", trc),
-    ]
+def gamma_curve(gamma: float) -> bytes:
+    """curveType with one entry: a pure power (u8Fixed8Number), as Adobe RGB and ProPhoto use."""
+    return b"curv" + bytes(4) + struct.pack(">IH", 1, round(gamma * 256))
+
+
+def table_curve(values) -> bytes:
+    """curveType with a table of 16-bit values over [0, 1] (linearly interpolated)."""
+    return b"curv" + bytes(4) + struct.pack(">I", len(values)) + struct.pack(f">{len(values)}H", *values)
+
+
+def rgb_profile(name="Display P3", colorants=DISPLAY_P3_COLORANTS, trc=None, matrix=True) -> bytes:
+    """A v2 monitor profile: colorants, D50 white point and a tone curve (default the sRGB one).
+    matrix=False leaves out the colorants and curves (as a lookup-table-only profile would)."""
+    trc = trc or _srgb_trc()
+    tags = [(b"desc", _desc(name)), (b"cprt", b"text" + bytes(4) + b"none\0"), (b"wtpt", _xyz(_D50))]
+    if matrix:
+        tags += [
+            (b"rXYZ", _xyz(colorants[0])), (b"gXYZ", _xyz(colorants[1])), (b"bXYZ", _xyz(colorants[2])),
+            (b"rTRC", trc), (b"gTRC", trc), (b"bTRC", trc),
+        ]
     offset = 128 + 4 + 12 * len(tags)
     table, body = b"", b""
     for signature, data in tags:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image as PILImage, ImageCms
 
 from imaging.io import read_image
-from tests.imaging.icc_profiles import P3_TO_SRGB, rgb_profile
+from tests.imaging.icc_profiles import ADOBE_RGB_COLORANTS, P3_TO_SRGB, gamma_curve, rgb_profile, table_curve
 
 # Flat 8x8 blocks (so JPEG keeps them flat): a red, a green outside sRGB, mid grey, white.
 COLOURS = [(200, 60, 60), (60, 160, 60), (128, 128, 128), (255, 255, 255)]
@@ -93,11 +93,45 @@ def test_a_broken_profile_is_ignored_and_reported():
     assert image.colour_profile["reason"].startswith("unreadable ICC profile")
 
 
-def test_sixteen_bit_pixels_keep_their_values_and_say_so():
-    rgb16 = np.random.default_rng(3).integers(0, 65536, (4, 5, 3), dtype=np.uint16)
+def _png16_with_profile(rgb16, profile):
     png = cv2.imencode(".png", np.ascontiguousarray(rgb16[..., ::-1]))[1].tobytes()
+    return _with_iccp(png, profile)
+
+
+def test_sixteen_bit_display_p3_pixels_are_converted_to_srgb():
+    rgb16 = (np.array(COLOURS, np.uint16) * 257)[None]  # 8-bit colours on 16-bit codes
+    image = read_image(_png16_with_profile(rgb16, rgb_profile("Display P3")))
+    assert image.pixels.dtype == np.uint16
+    assert image.colour_profile == {"name": "Display P3", "converted": True, "reason": None}
+    assert np.abs(image.pixels[0] / 257.0 - _p3_to_srgb(np.array(COLOURS))).max() <= 0.6
+    assert image.pixels[0, 3].min() >= 65535 - 16  # white stays white (to the colorants' 4 decimals)
+
+
+@pytest.mark.parametrize("trc", ["gamma", "table"])
+def test_sixteen_bit_conversion_agrees_with_littlecms_on_the_same_colours(trc):
+    # Adobe RGB colorants with a gamma curve or a table curve: the 16-bit path (imaging.icc) and
+    # LittleCMS (the 8-bit path) read the same profile independently.
+    curve = gamma_curve(563 / 256) if trc == "gamma" else table_curve(
+        np.rint(65535 * np.linspace(0, 1, 1024) ** 1.8).astype(int).tolist())
+    profile = rgb_profile("Adobe RGB test", ADOBE_RGB_COLORANTS, trc=curve)
+    rgb8 = np.random.default_rng(5).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    by_littlecms = read_image(_save(rgb8, "PNG", icc_profile=profile)).pixels.astype(float)
+    sixteen = read_image(_png16_with_profile(rgb8.astype(np.uint16) * 257, profile))
+    assert sixteen.colour_profile["converted"]
+    assert np.abs(sixteen.pixels / 257.0 - by_littlecms).max() <= 1.5
+    assert np.abs(by_littlecms - rgb8).max() > 20  # the profile did change the colours
+
+
+def test_sixteen_bit_alpha_is_kept_while_colour_is_converted():
+    rgba16 = np.random.default_rng(3).integers(0, 65536, (4, 5, 4), dtype=np.uint16)
+    png = cv2.imencode(".png", np.ascontiguousarray(rgba16[..., [2, 1, 0, 3]]))[1].tobytes()
     image = read_image(_with_iccp(png, rgb_profile("Display P3")))
+    assert np.array_equal(image.pixels[..., 3], rgba16[..., 3]) and image.colour_profile["converted"]
+
+
+def test_sixteen_bit_pixels_under_a_lookup_table_profile_keep_their_values_and_say_so():
+    rgb16 = np.random.default_rng(3).integers(0, 65536, (4, 5, 3), dtype=np.uint16)
+    image = read_image(_png16_with_profile(rgb16, rgb_profile("LUT only", matrix=False)))
     assert np.array_equal(image.pixels, rgb16)
-    assert image.colour_profile == {
-        "name": "Display P3", "converted": False, "reason": "16-bit pixels are not colour-managed (8-bit only)",
-    }
+    assert image.colour_profile["converted"] is False
+    assert "matrix/TRC profiles only" in image.colour_profile["reason"]
