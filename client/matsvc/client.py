@@ -1,15 +1,14 @@
 """`Client`: a thin, typed wrapper over the service's REST API (`/api/v1/`).
 
 Results are the API's JSON objects as dicts (see `matsvc.types` for their keys). Errors from the
-API raise `ApiError`; GETs, and job creations (which carry an `Idempotency-Key`), are retried on
-network errors.
+API raise `ApiError`; GETs, job creations (which carry an `Idempotency-Key`) and uploads given
+one are retried on network errors.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -17,19 +16,29 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import requests
 
-from .errors import ApiError, JobFailed, JobTimeout
-from .transport import Transport
+from .errors import ApiError, JobFailed, JobTimeout, JobUnreachable
+from .files import atomic_writer
+from .transport import RETRY_STATUSES, Transport
 from .types import Asset, AssetSet, Job, JobKind, Project, Upload
 
 API = "/api/v1"
 FINISHED = ("succeeded", "failed", "cancelled")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# While the server cannot be reached, `wait` asks again after 1, 2, 4 ... seconds, at most this often.
+MAX_OUTAGE_POLL = 30.0
 
 
 class Client:
+    """`retry_for`: how long `wait` keeps trying while the server cannot be reached or its gateway
+    answers 502/503/504 (a restart, a network blip) before it gives up with `JobUnreachable`."""
+
     def __init__(self, url: str, token: str | None = None, *, session: requests.Session | None = None,
-                 timeout: float = 60.0, retries: int = 3, backoff: float = 0.5):
-        self.http = Transport(url, token, session=session, timeout=timeout, retries=retries, backoff=backoff)
+                 timeout: float = 60.0, retries: int = 3, backoff: float = 0.5, retry_for: float = 300.0,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+        self.http = Transport(url, token, session=session, timeout=timeout, retries=retries, backoff=backoff,
+                              sleep=sleep)
+        self.retry_for = retry_for
+        self.clock = clock
 
     @property
     def url(self) -> str:
@@ -74,16 +83,23 @@ class Client:
 
     def upload(self, project: str, files: Sequence[str | os.PathLike], roles: Sequence[str] = (),
                name: str | None = None, tags: Sequence[str] = (), previews: bool = False,
-               asset_set: str | None = None) -> Upload:
-        """Upload image files into a new asset set (or `asset_set`). Not retried: a repeat would
-        store the files twice."""
+               asset_set: str | None = None, idempotency_key: str | None = None) -> Upload:
+        """Upload image files into a new asset set (or `asset_set`).
+
+        With an `idempotency_key` (sent as the Idempotency-Key header; at most 255 characters) the
+        service answers a repeat of the same upload within 24 hours with what the first one stored
+        (set, assets, previews job) instead of storing the files again, so the upload is retried on
+        network errors and 502/503/504 answers like a GET. The same key with other files or form
+        fields is refused (422, code `idempotency_key_reused`). Without a key the upload is sent once
+        and not retried: a repeat would store the files twice."""
         paths = [_existing(path) for path in files]
         data: dict[str, Any] = {"roles": list(roles), "tags": list(tags), "previews": "true" if previews else "false"}
         if name:
             data["name"] = name
         if asset_set:
             data["set"] = asset_set
-        return self.http.request("POST", f"{API}/projects/{project}/uploads", data=data,
+        keyed = {"retry": True, "headers": {IDEMPOTENCY_HEADER: idempotency_key}} if idempotency_key else {}
+        return self.http.request("POST", f"{API}/projects/{project}/uploads", data=data, **keyed,
                                  body=lambda: {"files": [("files", (p.name, open(p, "rb"))) for p in paths]})
 
     def asset_set(self, project: str, set_id: str) -> AssetSet:
@@ -146,24 +162,47 @@ class Client:
 
     def wait(self, project: str, job: Job | str, *, on_progress: Callable[[Job], None] | None = None,
              timeout: float | None = None, poll: float = 0.5, max_poll: float = 2.0,
-             raise_on_failure: bool = True) -> Job:
+             raise_on_failure: bool = True, retry_for: float | None = None,
+             on_connection_lost: Callable[[BaseException], None] | None = None) -> Job:
         """Poll a job until it finishes; `on_progress(job)` is called with each state seen.
-        Raises `JobFailed` when it fails or is cancelled (unless `raise_on_failure` is false)."""
+        Raises `JobFailed` when it fails or is cancelled (unless `raise_on_failure` is false),
+        `JobTimeout` after `timeout` seconds, and `JobUnreachable` when the server cannot be reached
+        for `retry_for` seconds (default: the client's); `on_connection_lost(error)` is called when
+        an outage begins."""
         job_id = job if isinstance(job, str) else job["id"]
-        started = time.monotonic()
+        retry_for = self.retry_for if retry_for is None else retry_for
+        started = self.clock()
+        current: Job = {"id": job_id, "status": "unknown"} if isinstance(job, str) else job
+        lost_since: float | None = None
         while True:
-            current = self.job(project, job_id)
-            if on_progress:
-                on_progress(current)
-            if current["status"] in FINISHED:
-                if raise_on_failure and current["status"] != "succeeded":
-                    raise JobFailed(current)
-                return current
-            if timeout is not None and time.monotonic() - started > timeout:
+            try:
+                current = self.job(project, job_id)
+            except (requests.ConnectionError, requests.Timeout, ApiError) as exc:
+                if isinstance(exc, ApiError) and exc.status not in RETRY_STATUSES:
+                    raise
+                now = self.clock()
+                if lost_since is None:
+                    lost_since, outage_poll = now, 1.0
+                    if on_connection_lost:
+                        on_connection_lost(exc)
+                if now - lost_since >= retry_for:
+                    raise JobUnreachable(job_id, now - lost_since, exc) from exc
+                delay = min(outage_poll, lost_since + retry_for - now)
+                outage_poll = min(outage_poll * 2, MAX_OUTAGE_POLL)
+            else:
+                lost_since = None
+                if on_progress:
+                    on_progress(current)
+                if current["status"] in FINISHED:
+                    if raise_on_failure and current["status"] != "succeeded":
+                        raise JobFailed(current)
+                    return current
+                delay = poll
+                # Short jobs answer quickly; long ones need not be asked twice a second.
+                poll = min(poll * 1.25, max_poll)
+            if timeout is not None and self.clock() - started > timeout:
                 raise JobTimeout(current, timeout)
-            time.sleep(poll)
-            # Short jobs answer quickly; long ones need not be asked twice a second.
-            poll = min(poll * 1.25, max_poll)
+            self.http.sleep(delay)
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -183,19 +222,12 @@ class Client:
 
     def _download(self, path: str, dest: Path) -> Path:
         """Stream into a temporary file beside `dest`, then rename: `dest` exists only when complete
-        (which is what lets the CLI resume a batch by skipping the outputs already there)."""
+        (which is what lets the CLI resume a batch), with the mode the user's umask gives new files."""
         dest.parent.mkdir(parents=True, exist_ok=True)
         response = self.http.request("GET", path, retry=True, stream=True, expect_json=False)
-        handle, partial = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        try:
-            with os.fdopen(handle, "wb") as out, contextlib.closing(response):
-                for chunk in response.iter_content(1024 * 1024):
-                    out.write(chunk)
-            os.replace(partial, dest)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(partial)
-            raise
+        with contextlib.closing(response), atomic_writer(dest) as out:
+            for chunk in response.iter_content(1024 * 1024):
+                out.write(chunk)
         return dest
 
 

@@ -57,18 +57,25 @@ def resolve(url: str | None = None, token: str | None = None,
     The file is read only when a flag or variable leaves something open."""
     values: dict[str, tuple[str | None, str | None]] = {}
     for name, flag, variable in (("url", url, URL_VARIABLE), ("token", token, TOKEN_VARIABLE)):
-        if flag:
-            values[name] = (flag, "flag")
-        elif environ.get(variable):
-            values[name] = (environ[variable], "environment")
+        if _clean(flag):
+            values[name] = (_clean(flag), "flag")
+        elif _clean(environ.get(variable)):
+            values[name] = (_clean(environ[variable]), "environment")
     if len(values) < 2:
         path = config_path(environ)
         stored = load_file(path)
         for name in ("url", "token"):
-            if name not in values and stored.get(name):
-                values[name] = (str(stored[name]), str(path))
+            if name not in values and _clean(stored.get(name)):
+                values[name] = (_clean(stored[name]), str(path))
     (url_value, url_source), (token_value, token_source) = (values.get(n, (None, None)) for n in ("url", "token"))
     return Settings(url_value, token_value, url_source, token_source)
+
+
+def _clean(value) -> str | None:
+    """Values read from files and variables often end in a newline: it is not part of them."""
+    if value is None:
+        return None
+    return str(value).strip() or None
 
 
 def save(url: str, token: str, environ: Mapping[str, str] = os.environ) -> Path:

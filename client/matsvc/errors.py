@@ -57,5 +57,31 @@ class JobTimeout(MatsvcError):
         super().__init__(f"job {job.get('id', '')} still {job.get('status', '')} after {seconds:g} s")
 
 
+class JobUnreachable(MatsvcError):
+    """`Client.wait` lost contact with the server for longer than it was told to keep trying (the
+    job may well still be running there); `cause` is the last network or gateway error."""
+
+    def __init__(self, job_id: str, seconds: float, cause: BaseException):
+        self.job_id, self.seconds, self.cause = job_id, seconds, cause
+        super().__init__(f"lost contact with the server for {seconds:.0f} s while waiting for job {job_id} "
+                         f"({network_reason(cause)}); the job may still be running")
+
+
 class ConfigError(MatsvcError):
     """No server URL or token, or an unreadable config file."""
+
+
+def network_reason(exc: BaseException) -> str:
+    """requests wraps urllib3 wraps the socket error; the innermost one says what happened
+    ("Connection refused") without a screenful of wrapper names."""
+    seen = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        reason = getattr(exc, "reason", None)
+        inner = (reason if isinstance(reason, BaseException) else None) or \
+            (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None) or \
+            exc.__cause__ or exc.__context__
+        if inner is None:
+            break
+        exc = inner
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__

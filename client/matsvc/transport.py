@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import requests
 
-from .errors import ApiError
+from .errors import ApiError, ConfigError
 
 # Worth another try: the gateway or the service was briefly away; a request with an Idempotency-Key
 # answers 409 with this code while its first copy is still being processed.
@@ -19,8 +21,9 @@ class Transport:
     def __init__(self, url: str, token: str | None, *, session: requests.Session | None = None,
                  timeout: float = 60.0, retries: int = 3, backoff: float = 0.5,
                  sleep: Callable[[float], None] = time.sleep):
-        self.base_url = url.rstrip("/")
+        self.base_url = normalize_url(url)
         self.session = session if session is not None else requests.Session()
+        token = clean_token(token)
         if token:
             self.session.headers["Authorization"] = f"Token {token}"
         self.session.headers.setdefault("Accept", "application/json")
@@ -63,6 +66,33 @@ class Transport:
                     handle.close()
             self.sleep(self.backoff * 2 ** attempt)
         raise AssertionError("unreachable")
+
+
+def normalize_url(url: str) -> str:
+    """`127.0.0.1:8000` means `http://127.0.0.1:8000`; anything but http(s) with a host is refused."""
+    url = url.strip()
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
+        url = "http://" + url
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        raise ConfigError(f"The server URL {url} has an invalid port.") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ConfigError(f"The server URL {url} must start with http:// or https://.")
+    if not parts.hostname:
+        raise ConfigError(f"The server URL {url} has no host name.")
+    return url.rstrip("/")
+
+
+def clean_token(token: str | None) -> str | None:
+    """The token without the whitespace a file or variable often adds; one with whitespace or control
+    characters inside is refused, without showing it (it is a secret)."""
+    token = (token or "").strip()
+    if any(c.isspace() or not c.isprintable() for c in token):
+        raise ConfigError("The API token contains spaces or control characters; check how it is set "
+                          "(it is not shown here).")
+    return token or None
 
 
 def _open_files(kwargs: dict) -> list:

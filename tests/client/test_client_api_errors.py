@@ -5,7 +5,7 @@ import json
 import pytest
 import requests
 
-from matsvc import ApiError, Client, JobFailed
+from matsvc import ApiError, Client, JobFailed, MatsvcError
 from matsvc.cli import main
 
 
@@ -90,16 +90,36 @@ def test_retries_give_up_after_a_few_attempts():
     assert len(session.sent) == 3
 
 
-def test_uploads_are_not_retried_and_their_files_are_closed(tmp_path):
+def test_uploads_without_a_key_are_not_retried_and_their_files_are_closed(tmp_path):
     image = tmp_path / "a.png"
     image.write_bytes(b"png")
-    session = FakeSession(requests.ConnectionError("reset"))
-    with pytest.raises(requests.ConnectionError):
-        client_for(session).upload("p1", [image])
-    handle = session.sent[0]["files"][0][1][1]
-    assert len(session.sent) == 1 and handle.closed
+    for failure in (requests.ConnectionError("reset"), response(503, text="busy")):
+        session = FakeSession(failure)
+        with pytest.raises((requests.ConnectionError, ApiError)):
+            client_for(session).upload("p1", [image])
+        handle = session.sent[0]["files"][0][1][1]
+        assert len(session.sent) == 1 and handle.closed
+        assert "Idempotency-Key" not in session.sent[0]["headers"]
     with pytest.raises(FileNotFoundError, match="No such file: .*missing.png"):
         client_for(FakeSession()).upload("p1", [tmp_path / "missing.png"])
+
+
+def test_an_upload_with_a_key_is_retried_with_the_same_key_and_the_files_reopened(tmp_path):
+    image = tmp_path / "a.png"
+    image.write_bytes(b"png")
+    stored = {"set": {"id": "s1"}, "assets": [{"id": "a1"}], "previews_job": None}
+    in_use = {"error": {"status": 409, "code": "idempotency_key_in_use", "message": "still being processed"}}
+    session = FakeSession(requests.ConnectionError("reset"), response(503, text="busy"), response(409, in_use),
+                          response(201, stored))
+    assert client_for(session).upload("p1", [image], roles=["texture"], idempotency_key="k-1") == stored
+    assert [s["headers"]["Idempotency-Key"] for s in session.sent] == ["k-1"] * 4
+    handles = [s["files"][0][1][1] for s in session.sent]
+    assert len(set(map(id, handles))) == 4 and all(h.closed for h in handles)
+    refused = FakeSession(response(422, {"error": {"status": 422, "code": "idempotency_key_reused",
+                                                   "message": "other request"}}))
+    with pytest.raises(ApiError, match="other request"):
+        client_for(refused).upload("p1", [image], idempotency_key="k-1")
+    assert len(refused.sent) == 1
 
 
 def test_wait_reports_progress_and_raises_when_the_job_fails():
@@ -128,3 +148,84 @@ def test_the_cli_prints_the_api_message_and_exits_non_zero(monkeypatch, capsys):
     monkeypatch.setattr(requests, "Session", lambda: session)
     assert main(["--url", "http://svc", "--token", "bad", "projects"]) == 1
     assert capsys.readouterr().err == "matsvc: error: Invalid token.\n"
+
+
+class FakeTime:
+    """A clock that moves only when the client sleeps."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def patient_client(session, time, retry_for=300.0):
+    return Client("http://svc/", "t0k", session=session, retries=3, backoff=0, retry_for=retry_for,
+                  sleep=time.sleep, clock=time.clock)
+
+
+def job_state(status, progress=0.5):
+    return response(200, {"id": "j1", "kind": "k", "status": status, "progress": progress, "stage": "", "error": ""})
+
+
+def test_wait_keeps_polling_through_a_server_restart():
+    down = [requests.ConnectionError("refused")] * 4  # one poll, retried 3 times by the transport
+    gateway = [response(502, text="bad gateway", reason="Bad Gateway")] * 4 + [response(503, text="starting")] * 4
+    session = FakeSession(job_state("running"), *down, *gateway, *down, job_state("succeeded", 1.0))
+    time, lost = FakeTime(), []
+    job = patient_client(session, time).wait("p1", "j1", poll=0, on_connection_lost=lost.append)
+    assert job["status"] == "succeeded" and len(session.sent) == 18
+    assert [type(error).__name__ for error in lost] == ["ConnectionError"]  # told once, when it began
+    assert [s for s in time.sleeps if s] == [1, 2, 4, 8]  # backing off while the server is away
+
+
+def test_wait_gives_up_after_retry_for_and_names_the_job():
+    class Down(FakeSession):
+        def request(self, method, url, timeout=None, **kwargs):
+            self.sent.append(url)
+            raise requests.ConnectionError("Connection refused")
+
+    time = FakeTime()
+    with pytest.raises(MatsvcError) as caught:  # matsvc.JobUnreachable
+        patient_client(Down(), time, retry_for=120).wait("p1", "j1")
+    assert caught.value.job_id == "j1" and caught.value.seconds == 120
+    assert str(caught.value) == ("lost contact with the server for 120 s while waiting for job j1 "
+                                 "(Connection refused); the job may still be running")
+    assert time.now - 1000 == 120 and max(time.sleeps) == 30
+
+
+def test_wait_does_not_retry_what_is_not_an_outage():
+    session = FakeSession(response(404, {"error": {"status": 404, "code": "not_found", "message": "No such job."}}))
+    with pytest.raises(ApiError, match="No such job"):
+        patient_client(session, FakeTime()).wait("p1", "j1")
+    assert len(session.sent) == 1
+
+
+def test_the_cli_says_how_to_check_on_a_job_it_stopped_waiting_for(capsys):
+    from matsvc.commands.common import wait_with_progress
+
+    session = FakeSession(job_state("running"), *[requests.ConnectionError("Connection refused")] * 400)
+    with pytest.raises(MatsvcError) as caught:
+        wait_with_progress(patient_client(session, FakeTime(), retry_for=60), "p1", {"id": "j1"}, "vary")
+    assert str(caught.value).endswith("the job may still be running: check it later with "
+                                      "`matsvc job j1 --project p1`.")
+    assert "Lost contact with the server (Connection refused); still trying for up to 60 s..." in \
+        capsys.readouterr().err
+
+
+def test_job_shows_one_job(monkeypatch, capsys):
+    projects = {"count": 1, "next": None, "results": [{"id": "p1", "slug": "walls", "name": "Walls"}]}
+    job = {"id": "j1", "kind": "texture.variations", "status": "succeeded", "progress": 1.0, "stage": "done",
+           "queued_at": "2024-05-01T10:00:00Z", "output_set": "s1", "error": ""}
+    session = FakeSession(response(200, projects), response(200, job))
+    monkeypatch.setattr(requests, "Session", lambda: session)
+    assert main(["--url", "http://svc", "--token", "t0k", "job", "j1"]) == 0
+    assert capsys.readouterr().out.split() == ["j1", "texture.variations", "succeeded", "100%", "2024-05-01",
+                                               "10:00:00", "walls", "done"]
+    assert session.sent[1]["url"] == "http://svc/api/v1/projects/p1/jobs/j1"

@@ -1,25 +1,13 @@
 """The `matsvc` command line against the real service (web server, broker and worker processes)."""
 
 import json
-import os
-import subprocess
-import sys
 
-import numpy as np
 import pytest
 from PIL import Image
 
-from tests.client.conftest import CLIENT_DIR
-from tests.e2e.service import start_service
+from tests.client.conftest import ok, save_png
 
 pytestmark = [pytest.mark.e2e]
-
-
-@pytest.fixture(scope="module")
-def service():
-    running = start_service("embedded")
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -27,31 +15,6 @@ def project(service):
     response = service.session().post(service.url("/api/v1/projects"), json={"name": "CLI e2e", "slug": "cli-e2e"})
     assert response.status_code == 201, response.text
     return response.json()
-
-
-@pytest.fixture
-def matsvc(service, tmp_path):
-    """Run the CLI as a user would: a separate process, configured by environment variables."""
-    env = {**os.environ, "MATSVC_URL": service.base_url, "MATSVC_TOKEN": service.token,
-           "MATSVC_CONFIG": str(tmp_path / "no-config.json"),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(CLIENT_DIR), os.environ.get("PYTHONPATH")]))}
-
-    def run(*args, timeout=120):
-        return subprocess.run([sys.executable, "-m", "matsvc", *map(str, args)], env=env, capture_output=True,
-                              text=True, timeout=timeout)
-
-    return run
-
-
-def save_png(path, size, seed):
-    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-    Image.fromarray(pixels).save(path)
-    return path
-
-
-def ok(done):
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done
 
 
 def last_line_is_one_error(done) -> str:
@@ -72,17 +35,23 @@ def test_upscale_a_folder_then_a_rerun_skips_what_is_done(matsvc, service, proje
     assert Image.open(out / "bricks.png").size == (64, 64) and Image.open(out / "moss.png").size == (64, 48)
     assert "100%" in done.stderr  # the progress bar
 
-    again = ok(matsvc("upscale", folder, "-x", "2", "--project", project["slug"], "-o", out))
-    assert "Skipped" in again.stderr and "Nothing to do: all 2 outputs exist" in again.stderr
+    again = ok(matsvc("upscale", folder, "-x", "2", "--no-wrap", "--project", project["slug"], "-o", out))
+    assert "Skipped" in again.stderr and f"Nothing to do: all 2 outputs in {out} are up to date" in again.stderr
     jobs = service.session().get(service.url(f"/api/v1/projects/{project['id']}/jobs"),
                                  params={"kind": "superres.upscale"}).json()
     assert jobs["count"] == 2
+
+    # Other settings: the outputs made with the old ones are redone.
+    redone = ok(matsvc("upscale", folder / "bricks.png", "-x", "4", "--no-wrap", "--project", project["slug"],
+                       "-o", out))
+    assert "Redoing" in redone.stderr and "scale 2 -> 4" in redone.stderr
+    assert Image.open(out / "bricks.png").size == (128, 128) and Image.open(out / "moss.png").size == (64, 48)
 
     ok(matsvc("upscale", folder / "bricks.png", "-x", "2", "--ensemble", "--project", project["slug"],
               "-o", tmp_path / "ensemble"))
     jobs = service.session().get(service.url(f"/api/v1/projects/{project['id']}/jobs"),
                                  params={"kind": "superres.upscale"}).json()["results"]
-    assert sorted(job["params"]["ensemble"] for job in jobs) == [False, False, True]
+    assert sorted(job["params"].get("ensemble", False) for job in jobs) == [False, False, False, True]
     assert Image.open(tmp_path / "ensemble" / "bricks.png").size == (64, 64)
 
 
@@ -106,7 +75,7 @@ def photo_pair(tmp_path_factory):
     return folder / "flash.png", folder / "guide.png"
 
 
-def test_capture_a_material(matsvc, project, photo_pair, tmp_path):
+def test_capture_a_material(matsvc, service, project, photo_pair, tmp_path):
     out = tmp_path / "material"
     done = ok(matsvc("capture", *photo_pair, "--quality", "fast", "--resolution", "80", "--project", project["id"],
                      "-o", out))
@@ -115,6 +84,22 @@ def test_capture_a_material(matsvc, project, photo_pair, tmp_path):
         assert str(out / f"{role}.png") in done.stdout.split()
         assert Image.open(out / f"{role}.png").size == (80, 80)  # the 64 px tile, enlarged
     assert json.loads((out / "report.json").read_text())["output_size"] == [80, 80]
+
+    # The same command again: the service replays the job (nothing uploaded or computed again), and
+    # the files already there are not overwritten unasked.
+    captures = {"kind": "material.two_shot"}
+    before = service.session().get(service.url(f"/api/v1/projects/{project['id']}/jobs"), params=captures).json()
+    (out / "albedo.png").write_bytes(b"retouched")
+    again = matsvc("capture", *photo_pair, "--quality", "fast", "--resolution", "80", "--project", project["id"],
+                   "-o", out)
+    refused = last_line_is_one_error(again)
+    assert "Not overwriting" in refused and "albedo.png" in refused and "--overwrite" in refused
+    assert (out / "albedo.png").read_bytes() == b"retouched"
+    ok(matsvc("capture", *photo_pair, "--quality", "fast", "--resolution", "80", "--project", project["id"],
+              "-o", out, "--overwrite"))
+    assert Image.open(out / "albedo.png").size == (80, 80)
+    after = service.session().get(service.url(f"/api/v1/projects/{project['id']}/jobs"), params=captures).json()
+    assert after["count"] == before["count"]
 
 
 def test_capture_with_an_engine_export(matsvc, service, project, photo_pair, tmp_path):

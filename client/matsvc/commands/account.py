@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import socket
+import sys
 
 from .. import config
 from ..client import Client
+from ..errors import MatsvcError
+from ..transport import normalize_url
 from .common import say
 
 
@@ -23,21 +26,32 @@ def add_parsers(commands) -> None:
 
 def run_login(args: argparse.Namespace) -> int:
     current = config.resolve(args.url, None)
-    url = args.url or _ask("Server URL", current.url)
+    url = normalize_url(args.url or _ask("Server URL", current.url))
     username = args.username or _ask("Username", getpass.getuser())
-    password = getpass.getpass("Password: ")
+    password = _answer("Password", lambda: getpass.getpass("Password: "))
     # Named after the machine, so the token list in the web front end says where each one lives.
     token = Client.login(url, username, password, token_name=f"matsvc on {socket.gethostname()}"[:100])
-    path = config.save(url.rstrip("/"), token)
+    path = config.save(url, token)
     say(f"Signed in to {url} as {username}; token saved in {path}")
     return 0
 
 
 def _ask(prompt: str, default: str | None) -> str:
     while True:
-        answer = input(f"{prompt}" + (f" [{default}]" if default else "") + ": ").strip() or (default or "")
+        answer = _answer(prompt, lambda: input(f"{prompt}" + (f" [{default}]" if default else "") + ": "))
+        answer = answer.strip() or (default or "")
         if answer:
             return answer
+
+
+def _answer(prompt: str, read) -> str:
+    """`read()` a reply; a closed standard input (a script, a pipe, Ctrl-D) is a clear error, not a traceback."""
+    try:
+        return read()
+    except EOFError:
+        print(file=sys.stderr)  # end the prompt's line
+        raise MatsvcError(f"No answer to \"{prompt}\": standard input is closed. Run `matsvc login` in a "
+                          f"terminal, or set {config.URL_VARIABLE} and {config.TOKEN_VARIABLE} instead.") from None
 
 
 def run_projects(args: argparse.Namespace, client: Client) -> int:

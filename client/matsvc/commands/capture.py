@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 
 from ..client import Client
-from .common import UsageError, add_project_option, fetch_set, print_paths, project_id, say, wait_with_progress
+from .common import (UsageError, add_overwrite_option, add_project_option, fetch_set, input_file, print_paths,
+                     project_id, say, say_started, wait_with_progress)
+from .keys import content_key, file_digests, start_job
 
 EXPORT_KIND = "material.export"
 EXPORT_PRESETS = ("gltf", "glb", "unreal", "unity", "pbr")
@@ -30,20 +32,25 @@ def add_parsers(commands) -> None:
     capture.add_argument("--export", choices=EXPORT_PRESETS,
                          help="Then export the material for an engine; saved in OUT/<preset>/.")
     capture.add_argument("--output", "-o", type=Path, required=True, help="Folder for the maps.")
+    add_overwrite_option(capture)
     capture.set_defaults(run=run_capture)
 
 
 def run_capture(args: argparse.Namespace, client: Client) -> int:
+    photos = [input_file(args.flash), input_file(args.guide)]
     project = project_id(client, args.project)
     if args.export and EXPORT_KIND not in {k["kind"] for k in client.job_kinds()}:
         # Asked before the upload, so a capture is not run for an export that cannot follow.
         raise UsageError(f"The server at {client.url} has no {EXPORT_KIND} job kind; it cannot --export.")
     options = {"quality": args.quality, "surface": args.surface, "fov": args.fov, "resolution": args.resolution,
                "bit_depth": args.bit_depth, "exr": args.exr, "name": args.name}
-    job = client.capture(project, args.flash, args.guide, **options)
-    say(f"Capture job {job['id']} started.")
+    # The same photos and options again (a re-run) give the job the first run started: the photos are
+    # not stored twice, and a finished job's results are fetched at once.
+    key = content_key("material.two_shot", options, files=file_digests(photos))
+    job = start_job(lambda attempt: client.capture(project, *photos, idempotency_key=attempt, **options), key)
+    say_started(job, "Capture")
     job = wait_with_progress(client, project, job, "capture")
-    written = fetch_set(client, project, job["output_set"], args.output)
+    written = fetch_set(client, project, job["output_set"], args.output, args.overwrite)
     say(f"Material: {len(written)} files in {args.output}")
     if args.export:
         written += export(client, project, job["output_set"], args)
@@ -53,10 +60,12 @@ def run_capture(args: argparse.Namespace, client: Client) -> int:
 
 def export(client: Client, project: str, material_set: str, args: argparse.Namespace) -> list[Path]:
     params = {"preset": args.export, "bit_depth": args.bit_depth, "exr": args.exr, "name": args.name}
-    job = client.create_job(project, EXPORT_KIND, {k: v for k, v in params.items() if v is not None},
-                            {"set": material_set})
-    say(f"Export job {job['id']} started.")
+    params = {k: v for k, v in params.items() if v is not None}
+    inputs = {"set": material_set}
+    job = start_job(lambda key: client.create_job(project, EXPORT_KIND, params, inputs, idempotency_key=key),
+                    content_key(EXPORT_KIND, params, inputs))
+    say_started(job, "Export")
     job = wait_with_progress(client, project, job, f"export {args.export}")
-    written = fetch_set(client, project, job["output_set"], args.output / args.export)
+    written = fetch_set(client, project, job["output_set"], args.output / args.export, args.overwrite)
     say(f"Export ({args.export}): {len(written)} files in {args.output / args.export}")
     return written
