@@ -111,3 +111,23 @@ def test_camera_distance_matches_field_of_view():
     d = shading.camera_distance(1000, 90.0)
     assert d == pytest.approx(500.0)
     assert shading.camera_distance(1000, 65.0) > d
+
+
+@pytest.mark.parametrize("anisotropy", [0.0, 0.7])
+def test_flash_render_is_the_general_brdf_with_light_at_the_camera(anisotropy):
+    # render_flash is brdf() written out for l = v; both must give the same radiance,
+    # including tilted normals that face away from some directions (zero there).
+    n = 512
+    g = torch.Generator().manual_seed(3)
+    normals = shading.normalize(torch.randn(n, 3, generator=g, dtype=torch.float64) * 0.5
+                                + torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64))
+    maps = _maps(n, albedo=0.3, specular=0.2, roughness=0.25, anisotropy=anisotropy, angle=0.8)
+    maps["normal"] = normals
+    maps["albedo"] = torch.rand(n, 3, generator=g, dtype=torch.float64)
+    directions = _random_dirs(n, 5)
+    falloff = torch.rand(n, 1, generator=g, dtype=torch.float64) + 0.5
+    flash = shading.render_flash(maps, directions, falloff)
+    cos = shading._dot(normals, directions).clamp_min(0.0)
+    general = _brdf(directions.clone(), directions.clone(), maps) * cos * falloff
+    assert (cos == 0).any() and (flash > 1).any()  # both sides of the surface, and highlights
+    torch.testing.assert_close(flash, general, rtol=1e-9, atol=1e-12)
