@@ -32,21 +32,46 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 # -- password guessing -------------------------------------------------------------------------
 # After LOGIN_FAILURES_PER_MINUTE wrong passwords from one address, every attempt from it (API
 # token exchange and the sign-in page alike) is refused until a minute since the last failure.
-# Counted in the default cache, i.e. per web process.
+# Counted in the database (LoginFailures), so all web processes share the count.
 
-def _failures_key(request) -> str:
-    return f"login-failures:{request.META.get('REMOTE_ADDR', '')}"
+FAILURE_WINDOW_S = 60
+
+
+def _address(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")[:64]
 
 
 def too_many_login_failures(request) -> bool:
-    from django.conf import settings
-    from django.core.cache import cache
+    from datetime import timedelta
 
-    return cache.get(_failures_key(request), 0) >= settings.LOGIN_FAILURES_PER_MINUTE
+    from django.conf import settings
+
+    from webapp.models import LoginFailures
+
+    recent = timezone.now() - timedelta(seconds=FAILURE_WINDOW_S)
+    return LoginFailures.objects.filter(address=_address(request), last_failure_at__gte=recent,
+                                        count__gte=settings.LOGIN_FAILURES_PER_MINUTE).exists()
 
 
 def record_login_failure(request) -> None:
-    from django.core.cache import cache
+    from datetime import timedelta
 
-    key = _failures_key(request)
-    cache.set(key, cache.get(key, 0) + 1, timeout=60)
+    from django.db import IntegrityError, transaction
+    from django.db.models import Case, F, Value, When
+
+    from webapp.models import LoginFailures
+
+    now = timezone.now()
+    recent = now - timedelta(seconds=FAILURE_WINDOW_S)
+    address = _address(request)
+    # One UPDATE: a failure within the window adds one, a later one starts the count again.
+    updated = LoginFailures.objects.filter(address=address).update(
+        count=Case(When(last_failure_at__gte=recent, then=F("count") + 1), default=Value(1)),
+        last_failure_at=now)
+    if not updated:
+        try:
+            with transaction.atomic():
+                LoginFailures.objects.create(address=address, count=1, last_failure_at=now)
+        except IntegrityError:  # another process created it meanwhile
+            LoginFailures.objects.filter(address=address).update(count=F("count") + 1, last_failure_at=now)
+    LoginFailures.objects.filter(last_failure_at__lt=now - timedelta(hours=1)).delete()

@@ -221,3 +221,12 @@ class ApiToken(models.Model):
             .filter(key_hash=_hash_key(key), revoked_at__isnull=True, user__is_active=True)
             .first()
         )
+
+
+class LoginFailures(models.Model):
+    """Wrong passwords from one address within a minute of each other (webapp.auth): kept in the
+    database, so every web process counts the same failures."""
+
+    address = models.CharField(max_length=64, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -51,9 +51,12 @@ def test_password_login_issues_a_token(api_for, alice):
 
 
 def test_password_guessing_is_slowed_down(api_for, alice, settings):
-    from django.core.cache import cache
+    from datetime import timedelta
 
-    cache.clear()
+    from django.utils import timezone
+
+    from webapp.models import LoginFailures
+
     settings.LOGIN_FAILURES_PER_MINUTE = 3
     login = lambda password: api_for().post("/api/v1/auth/token", {"username": "alice", "password": password},
                                             format="json")
@@ -61,7 +64,9 @@ def test_password_guessing_is_slowed_down(api_for, alice, settings):
     blocked = login("pw-alice")  # even the right password waits out the minute
     assert blocked.status_code == 429 and "Too many wrong passwords" in blocked.json()["error"]["message"]
     assert blocked["Retry-After"] == "60"
-    cache.clear()  # the minute is over
+    # Counted in the database, so every web process sees the same count.
+    assert LoginFailures.objects.get().count == 3
+    LoginFailures.objects.update(last_failure_at=timezone.now() - timedelta(seconds=61))  # the minute is over
     assert login("pw-alice").status_code == 201
 
 
@@ -149,3 +154,22 @@ def test_openapi_schema_and_local_docs(api_for, alice, client):
     assert docs.status_code == 200
     page = docs.content.decode()
     assert "swagger-ui" in page and "cdn" not in page.lower() and "http://" not in page.replace("http://www.w3.org", "")
+
+
+def test_wrong_passwords_count_per_address_and_restart_after_a_quiet_minute(api_for, alice, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from webapp.models import LoginFailures
+
+    settings.LOGIN_FAILURES_PER_MINUTE = 2
+    login = lambda address, password="guess": api_for().post(
+        "/api/v1/auth/token", {"username": "alice", "password": password}, format="json", REMOTE_ADDR=address)
+    assert [login("10.0.0.1").status_code for _ in range(2)] == [403, 403]
+    assert login("10.0.0.1", "pw-alice").status_code == 429
+    assert login("10.0.0.2", "pw-alice").status_code == 201  # another address is not slowed down
+    LoginFailures.objects.update(last_failure_at=timezone.now() - timedelta(seconds=90))
+    assert login("10.0.0.1").status_code == 403  # a failure after a quiet minute counts from one again
+    assert LoginFailures.objects.get(address="10.0.0.1").count == 1
+    assert login("10.0.0.1", "pw-alice").status_code == 201
