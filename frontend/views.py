@@ -29,6 +29,10 @@ def tokens(request):
 
 def _project_page(request, template, project_id, page, **extra):
     project, membership = project_for(request.user, project_id)
+    return _render_project_page(request, template, project, membership, page, **extra)
+
+
+def _render_project_page(request, template, project, membership, page, **extra):
     context = {"project": project, "role": membership.role, "page": page, **extra}
     return render(request, template, context)
 
@@ -45,10 +49,10 @@ def members(request, project_id):
 
 @login_required
 def asset_set(request, project_id, set_id):
-    project, _ = project_for(request.user, project_id)
+    project, membership = project_for(request.user, project_id)
     if not project.asset_sets.filter(pk=set_id).exists():
         raise Http404("No such asset set.")
-    return _project_page(request, "frontend/set.html", project_id, "assets", set_id=set_id)
+    return _render_project_page(request, "frontend/set.html", project, membership, "assets", set_id=set_id)
 
 
 @login_required

@@ -23,7 +23,7 @@ from rest_framework.exceptions import APIException, ValidationError
 
 from integrations.models import IdempotencyKey
 from webapp.api.errors import Conflict
-from webapp.models import Job, Project
+from webapp.models import Asset, AssetSet, Job, Project
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -100,8 +100,6 @@ def upload_once(request, project: Project, store: Callable[[], tuple]) -> tuple[
 
 
 def _stored_upload(project: Project, upload: dict):
-    from webapp.models import Asset, AssetSet
-
     asset_set = AssetSet.objects.filter(project=project, pk=upload["set"]).first()
     assets = {str(a.pk): a for a in Asset.objects.filter(asset_set=asset_set, pk__in=upload["assets"])}
     if asset_set is None or len(assets) != len(upload["assets"]):
@@ -120,8 +118,9 @@ def _key_of(request) -> str | None:
     return key
 
 
-def _claim(project, user, key, request_fingerprint) -> tuple[IdempotencyKey, IdempotencyKey | None]:
-    """Write the key's row (returns it and None), or find the row of an earlier request with it."""
+def _claim(project, user, key, request_fingerprint) -> tuple[IdempotencyKey | None, IdempotencyKey | None]:
+    """Write the key's row (returns (it, None)), or find the row of an earlier request with it
+    (returns (None, that row))."""
     mine = IdempotencyKey.objects.filter(project=project, user=user, key=key)
     mine.filter(created_at__lt=expiry_cutoff()).delete()
     try:
@@ -134,7 +133,7 @@ def _claim(project, user, key, request_fingerprint) -> tuple[IdempotencyKey, Ide
         raise KeyInUse()
     if earlier.fingerprint != request_fingerprint:
         raise KeyReusedWithOtherRequest()
-    return earlier, earlier
+    return None, earlier
 
 
 def expiry_cutoff():

@@ -1,9 +1,14 @@
 """API token authentication: `Authorization: Token <key>` (or `Bearer <key>`)."""
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from webapp.models import ApiToken
+from webapp.models import ApiToken, LoginFailures
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -42,25 +47,12 @@ def _address(request) -> str:
 
 
 def too_many_login_failures(request) -> bool:
-    from datetime import timedelta
-
-    from django.conf import settings
-
-    from webapp.models import LoginFailures
-
     recent = timezone.now() - timedelta(seconds=FAILURE_WINDOW_S)
     return LoginFailures.objects.filter(address=_address(request), last_failure_at__gte=recent,
                                         count__gte=settings.LOGIN_FAILURES_PER_MINUTE).exists()
 
 
 def record_login_failure(request) -> None:
-    from datetime import timedelta
-
-    from django.db import IntegrityError, transaction
-    from django.db.models import Case, F, Value, When
-
-    from webapp.models import LoginFailures
-
     now = timezone.now()
     recent = now - timedelta(seconds=FAILURE_WINDOW_S)
     address = _address(request)

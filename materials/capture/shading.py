@@ -86,15 +86,12 @@ def brdf(light, view, albedo, specular, normal, roughness, anisotropy, angle):
     """
     alpha_t, alpha_b = anisotropic_alphas(roughness, anisotropy)
     t, b = tangent_frame(normal, angle)
-    colocated = light is view  # the flash case: same terms, computed once
-    h = view if colocated else normalize(light + view)
+    h = normalize(light + view)
     n_l = _dot(normal, light)
-    n_v = n_l if colocated else _dot(normal, view)
-    h_t, h_b = _dot(h, t), _dot(h, b)
-    d = ggx_distribution(h_t, h_b, n_v if colocated else _dot(h, normal), alpha_t, alpha_b)
-    lam_v = smith_lambda(h_t if colocated else _dot(view, t), h_b if colocated else _dot(view, b),
-                         n_v, alpha_t, alpha_b)
-    lam_l = lam_v if colocated else smith_lambda(_dot(light, t), _dot(light, b), n_l, alpha_t, alpha_b)
+    n_v = _dot(normal, view)
+    d = ggx_distribution(_dot(h, t), _dot(h, b), _dot(h, normal), alpha_t, alpha_b)
+    lam_v = smith_lambda(_dot(view, t), _dot(view, b), n_v, alpha_t, alpha_b)
+    lam_l = smith_lambda(_dot(light, t), _dot(light, b), n_l, alpha_t, alpha_b)
     g = 1.0 / (1.0 + lam_l + lam_v)  # height-correlated Smith
     v_h = _dot(view, h).clamp(0.0, 1.0)
     fresnel = specular + (1.0 - specular) * (1.0 - v_h) ** 5

@@ -1,7 +1,9 @@
 """REST API v1: thin views over the access rules and the services."""
 
 import tempfile
+import unicodedata
 import zipfile
+from urllib.parse import quote
 
 from django.contrib.auth import authenticate
 from django.core.files.storage import default_storage
@@ -227,18 +229,20 @@ class AssetSetDownload(ProjectScoped, APIView):
         return _attachment(FileResponse(archive, content_type="application/zip"), filename)
 
 
+def _filename_chars(name: str) -> str:
+    """Letters, digits, '-', '_' and '.' kept, anything else '_', no leading/trailing dot or '_'."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._")
+
+
 def _safe_filename(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._")[:80]
+    return _filename_chars(name)[:80]
 
 
 def _attachment(response: FileResponse, filename: str) -> FileResponse:
     """Content-Disposition with an ASCII `filename` for every client (curl -J, older tools
     read only that) and the exact UTF-8 name in `filename*` (RFC 6266) when it differs."""
-    import unicodedata
-    from urllib.parse import quote
-
     folded = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    ascii_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in folded).strip("._") or "download"
+    ascii_name = _filename_chars(folded) or "download"
     if "." in filename and "." not in ascii_name:
         ascii_name += "." + filename.rsplit(".", 1)[1].encode("ascii", "ignore").decode()
     header = f'attachment; filename="{ascii_name}"'
