@@ -46,6 +46,10 @@ CONDITIONS = {
     "zoomed": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, misalignment_zoom=0.007),
     # "hard" with the room light also in the flash photo (a fifth of its mean level)
     "roomlit": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, flash_ambient=0.2),
+    # "hard" through a lens that darkens the corners by 20 %, and a flash whose beam
+    # lights them 20 % less than a point light would (a phone)
+    "vignetted": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, vignetting=0.2,
+                      flash_profile=0.2),
 }
 
 
@@ -126,11 +130,13 @@ def main() -> None:
                                       quality=args.quality, device=args.device)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             row = dict(material=kind, condition=condition, **metrics(cap, result), wall_s=wall, cpu_s=cpu,
-                       stages=result.report["time_s"], surface=result.report["surface"])
+                       stages=result.report["time_s"], surface=result.report["surface"],
+                       beam=result.report.get("flash_beam_exponent"))
             rows.append(row)
             stages = " ".join(f"{k[:-2]}={v:.1f}" for k, v in row["stages"].items() if not k.startswith("fit_") or k == "fit_s")
             print(f"{kind:10s} {condition:6s} " + " ".join(f"{row[c]:13.4f}" for c in cols)
-                  + f" {wall:7.1f} {cpu:7.1f}  {stages}", flush=True)
+                  + f" {wall:7.1f} {cpu:7.1f}  {stages}"
+                  + ("" if row["beam"] is None else f"  beam={row['beam']:.2f}"), flush=True)
     print()
     for condition in args.conditions.split(","):
         sel = [r for r in rows if r["condition"] == condition]

@@ -315,7 +315,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     appearance = sample(cv2.GaussianBlur(guide, (0, 0), 1.0), master[:, None, :])[:, 0]
     fitted, centre, residual, fit_times, details = fit_svbrdf(
         obs, centre, distance, settings, appearance=torch.from_numpy(np.ascontiguousarray(appearance)),
-        progress=report_progress, span=(0.4, 0.9), device=device)
+        progress=report_progress, span=(0.4, 0.9), device=device, axis=((w - 1) / 2, (h - 1) / 2))
     # One common scale for albedo and specular (flash power unknown): the 99th
     # percentile of the albedo at 0.8, unless the specular needs more room
     # (metals: dark albedo, bright specular).
@@ -343,7 +343,8 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     else:
         tile_uv, gain = stochastic.coverage(positions, size, (h, w))
     rerender = rerender_flash(maps, tile_uv, gain, centre, distance, exposure,
-                              room=room * np.float32(details["room_level"]))
+                              room=room * np.float32(details["room_level"]), beam=details["beam"],
+                              axis=((w - 1) / 2, (h - 1) / 2))
     psnr = psnr_srgb(rerender, flash)
     if kind == "periodic":
         # The fit works in the photo's frame; the tile's own axes run along the
@@ -391,6 +392,9 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         # The room light the flash photo also held, per channel, as a fraction of its mean
         # (0 = the flash alone; fitted with the maps, see observations.room_light).
         "room_light_in_flash": details["room_level"],
+        "flash_beam_exponent": details["beam"],
+        # What the beam leaves of a point light's light in the photo's corners.
+        "flash_beam_corner": round((1 + ((w / 2) ** 2 + (h / 2) ** 2) / distance**2) ** (-details["beam"] / 2), 4),
         "fit_residual": round(residual, 5),
         # Per frequency ring: the split-half agreement of the normal detail
         # (fit.split_half_slopes) and the weight the detail kept (fit.held_out_ring_weights);

@@ -24,13 +24,15 @@ def _sample_maps(maps: SvbrdfMaps, u: np.ndarray, v: np.ndarray) -> dict:
 
 
 def rerender_flash(maps: SvbrdfMaps, tile_uv: np.ndarray, gain: np.ndarray, centre, distance: float,
-                   exposure: float, room: np.ndarray | None = None) -> np.ndarray:
+                   exposure: float, room: np.ndarray | None = None, beam: float = 0.0,
+                   axis=None) -> np.ndarray:
     """The flash photo rendered from the tile placed at every repeat.
 
     tile_uv: (H,W,2) tile coordinates of each photo pixel (wrapped, NaN where
     no match covers the pixel); gain: (H,W) guide ratio (per-repeat albedo);
     exposure: the global scale removed before fitting; room: (H,W,3) the room
-    light the flash photo also held (photo units), added. Returns (H,W,3)
+    light the flash photo also held (photo units), added; beam, axis: the flash
+    beam's fall-off (shading.flash_directions). Returns (H,W,3)
     linear RGB, NaN where uncovered.
     """
     h, w = tile_uv.shape[:2]
@@ -38,7 +40,7 @@ def rerender_flash(maps: SvbrdfMaps, tile_uv: np.ndarray, gain: np.ndarray, cent
     uv = np.nan_to_num(tile_uv)
     m = _sample_maps(maps, uv[..., 0], uv[..., 1])
     rows, cols = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
-    dirs, fall = flash_directions(cols, rows, centre, distance)
+    dirs, fall = flash_directions(cols, rows, centre, distance, beam=beam, axis=axis)
     with torch.no_grad():
         out = exposure * render_flash(m, dirs, fall, torch.from_numpy(gain[..., None].astype(np.float32)))
     out = out.numpy()

@@ -100,14 +100,19 @@ def brdf(light, view, albedo, specular, normal, roughness, anisotropy, angle):
     return (albedo / math.pi + spec) * visible
 
 
-def flash_directions(x, y, centre, distance):
-    """Light (= view) directions and inverse-square fall-off for the flash.
+def flash_directions(x, y, centre, distance, beam=0.0, axis=None):
+    """Light (= view) directions and fall-off for the flash.
 
     x, y: pixel positions `(...)` in the flash photo (column, row; any float).
     centre: (cx, cy) highlight centre, the foot of the camera on the plane.
-    distance: camera height d above the plane, in pixels.
-    Returns (directions `(..., 3)` unit, falloff `(..., 1)` = d^2/|p-c|^2,
-    so 1 at the centre).
+    distance: camera height d above the plane, in pixels (= the focal length
+    in pixels of the pinhole camera).
+    beam: exponent m of the flash beam and lens fall-off: the fall-off is
+    also multiplied by cos^m of the angle off the optical axis, which meets
+    the photo at `axis` (x, y; default: `centre`). A phone's LED lights the
+    corners less than an ideal point light, and the lens darkens them; 0 = neither.
+    Returns (directions `(..., 3)` unit, falloff `(..., 1)` =
+    d^2/|p-c|^2 * cos^m, so 1 at the centre).
     """
     cx, cy = centre
     dx = cx - x
@@ -115,7 +120,13 @@ def flash_directions(x, y, centre, distance):
     dz = torch.full_like(dx, float(distance))
     vec = torch.stack([dx, dy, dz], dim=-1)
     dist2 = (vec * vec).sum(-1, keepdim=True)
-    return vec / dist2.sqrt(), (distance * distance) / dist2
+    falloff = (distance * distance) / dist2
+    if torch.is_tensor(beam) or beam != 0.0:
+        ax, ay = centre if axis is None else axis
+        off2 = ((x - ax) ** 2 + (y - ay) ** 2).unsqueeze(-1) / (distance * distance)
+        # cos^m of the off-axis angle = (1 + tan^2)^(-m/2)
+        falloff = falloff * torch.exp(-0.5 * beam * torch.log1p(off2))
+    return vec / dist2.sqrt(), falloff
 
 
 def camera_distance(width: float, fov_deg: float) -> float:

@@ -291,6 +291,13 @@ def render_photos(maps: SvbrdfMaps, *, fov_deg: float = 65.0, centre=None,
     return flash.numpy(), guide.numpy(), centre
 
 
+def _corner_radius2(height: int, width: int) -> np.ndarray:
+    """(H,W) squared distance from the image centre, 1 in the corners."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    return (((x - (width - 1) / 2) ** 2 + (y - (height - 1) / 2) ** 2)
+            / (((width - 1) / 2) ** 2 + ((height - 1) / 2) ** 2)).astype(np.float32)
+
+
 def degrade(linear: np.ndarray, *, noise: float, jpeg_quality: int | None,
             quantise: bool, rng: np.random.Generator) -> np.ndarray:
     """Camera pipeline: clip, sRGB encode, noise (std in sRGB units), 8-bit, JPEG."""
@@ -347,7 +354,8 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
                  rotation_deg: float = 0.0, deformation_px: float = 0.0,
                  guide_gradient: float = 0.0, guide_window: float = 0.0,
                  misalignment_tilt_deg: float = 0.0, misalignment_zoom: float = 0.0,
-                 flash_ambient: float = 0.0) -> SyntheticCapture:
+                 flash_ambient: float = 0.0, vignetting: float = 0.0,
+                 flash_profile: float = 0.0) -> SyntheticCapture:
     """One synthetic two-shot capture of a material kind.
 
     kind: one of PERIODIC_KINDS or STOCHASTIC_KINDS. The guide is moved by a
@@ -361,6 +369,11 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     flash_ambient: the room light also lights the flash photo, adding the
     guide's light at this fraction of the flash photo's mean (a flash photo
     taken in a lit room; 0 = the flash alone).
+    vignetting: the lens darkens both photos towards the corners, by
+    1 - vignetting * r^2 (r = 1 in the corners, about the image centre);
+    flash_profile: the flash's own beam also falls off, by 1 - flash_profile * r^2,
+    in the flash photo (a phone's LED lights the corners less than a point light).
+    Neither has the form the pipeline fits (a power of the cosine off the axis).
     """
     rng = np.random.default_rng(seed + 1000)
     if kind in PERIODIC_KINDS:
@@ -390,6 +403,10 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
         # guide(H x) = scene(x) => warp the scene-aligned guide by H.
         guide_lin = cv2.warpPerspective(guide_lin, homography, (width, height),
                                         flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    if vignetting > 0 or flash_profile > 0:
+        r2 = _corner_radius2(height, width)
+        flash_lin = flash_lin * ((1 - vignetting * r2) * (1 - flash_profile * r2))[..., None]
+        guide_lin = guide_lin * (1 - vignetting * r2)[..., None]  # the lens, after the camera moved
     flash = degrade(flash_lin, noise=noise, jpeg_quality=jpeg_quality, quantise=quantise, rng=rng)
     guide = degrade(guide_lin, noise=noise, jpeg_quality=jpeg_quality, quantise=quantise, rng=rng)
     return SyntheticCapture(flash=flash, guide=guide, truth=truth, kind=kind, period=lattice,

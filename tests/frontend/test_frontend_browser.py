@@ -428,12 +428,14 @@ def test_capture_report_summary_and_hints(page, project_url):
         const { captureSummary } = await import("/static/frontend/js/capture.js");
         const base = { surface: "periodic", tile: { width: 128, height: 128 }, matches_per_pixel_median: 40,
             rerender_psnr_db: 38.5, alignment: { error_px: 0.42, zoom: 0.00525 }, room_light_in_flash: [0, 0.01, 0.02],
+            flash_beam_corner: 0.72,
             clipped_fraction: 0.004, time_s: { align_s: 0.5, fit_global_s: 4, fit_s: 20, render_s: 0.5 } };
         const good = captureSummary({ ...base, output_size: [1024, 1024], height_depth: 0.031,
             output_resampling: "super-resolution network (PSNR model), then resampled" });
         good.id = "summary-good";
         const poor = captureSummary({ ...base, surface: "stochastic", matches_per_pixel_median: 9,
-            room_light_in_flash: [0.21, 0.2, 0.22], clipped_fraction: 0.08, alignment: { error_px: null, zoom: 0 } });
+            room_light_in_flash: [0.21, 0.2, 0.22], clipped_fraction: 0.08, alignment: { error_px: null, zoom: 0 },
+            flash_beam_corner: undefined });
         poor.id = "summary-poor";
         document.getElementById("main").prepend(good, poor);
     }""")
@@ -441,9 +443,11 @@ def test_capture_report_summary_and_hints(page, project_url):
     assert "a 128×128 px tile repeats" in good and "38.5 dB" in good and "0.42 px residual" in good
     assert "scale corrected by 0.53 %" in good and "Time" in good and "21.0 s" in good  # fit stages counted once
     assert "1024×1024 px (super-resolution network" in good and "3.1 % of the tile's width" in good
+    assert "28 % darker than a point light" in good
     assert page.locator("#summary-good .hints").count() == 0
     poor = page.inner_text("#summary-poor")
     assert "stochastic" in poor and "no motion between the shots" in poor and "Maps" not in poor
+    assert "Flash beam" not in poor  # a report from before the beam was fitted
     hints = page.locator("#summary-poor .hints li").all_inner_texts()
     assert len(hints) == 3
     assert "21 % room light" in hints[0] and "8.0 % of the flash photo is clipped" in hints[1]

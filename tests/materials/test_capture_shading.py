@@ -107,6 +107,22 @@ def test_flash_directions_point_at_the_camera_with_unit_falloff_at_centre():
     assert float(fall[1]) == pytest.approx(200.0**2 / (200.0**2 + 30.0**2))
 
 
+def test_flash_beam_falls_off_as_a_power_of_the_cosine_off_the_optical_axis():
+    x = torch.tensor([300.0, 300.0, 700.0])
+    y = torch.tensor([200.0, 380.0, 200.0])
+    centre, axis, d = (320.0, 220.0), (300.0, 200.0), 400.0
+    dirs0, fall0 = shading.flash_directions(x, y, centre, d)
+    dirs, fall = shading.flash_directions(x, y, centre, d, beam=2.5, axis=axis)
+    assert torch.equal(dirs, dirs0)  # the beam changes how much light arrives, not from where
+    cos_off_axis = d / torch.sqrt(d**2 + (x - axis[0]) ** 2 + (y - axis[1]) ** 2)
+    torch.testing.assert_close(fall[:, 0], fall0[:, 0] * cos_off_axis**2.5)
+    assert float(fall[0]) == pytest.approx(float(fall0[0]))  # on the axis: no change
+    # Without an axis the beam is centred on the highlight; m = 0 is no beam at all.
+    _, centred = shading.flash_directions(x, y, centre, d, beam=1.0)
+    torch.testing.assert_close(centred[:, 0], fall0[:, 0] ** 1.5)  # cos^2 * cos^1 over cos^2
+    assert torch.equal(shading.flash_directions(x, y, centre, d, beam=torch.tensor(0.0))[1], fall0)
+
+
 def test_camera_distance_matches_field_of_view():
     d = shading.camera_distance(1000, 90.0)
     assert d == pytest.approx(500.0)

@@ -162,6 +162,10 @@ export function captureSummary(report) {
   const room = report.room_light_in_flash || [0];
   const roomLevel = room.reduce((a, b) => a + b, 0) / room.length;
   add("Room light in the flash photo", pct(roomLevel));
+  if (report.flash_beam_corner != null) {
+    const corner = report.flash_beam_corner;
+    add("Flash beam in the corners", `${pct(Math.abs(1 - corner))} ${corner <= 1 ? "darker" : "brighter"} than a point light`);
+  }
   const clipped = report.clipped_fraction || 0;
   add("Clipped in the flash photo", pct(clipped));
   const seconds = Object.entries(report.time_s || {})
