@@ -7,17 +7,19 @@ from webapp.models import Membership, Project, Role
 
 
 def projects_for(user):
-    return Project.objects.filter(memberships__user=user)
+    """The projects `user` is a member of (invitations not yet accepted give no access)."""
+    return Project.objects.filter(memberships__user=user, memberships__accepted=True)
 
 
 def project_for(user, project_id, needs: str = Role.VIEWER) -> tuple[Project, Membership]:
     """The project if `user` is a member with at least role `needs`.
 
-    Not a member (or no such project): 404, so ids of other projects reveal nothing.
+    Not a member (or no such project, or only invited): 404, so ids of other projects
+    reveal nothing.
     A member without the role: 403, since the project itself is visible to them.
     """
     membership = (
-        Membership.objects.select_related("project").filter(project_id=project_id, user=user).first()
+        Membership.objects.select_related("project").filter(project_id=project_id, user=user, accepted=True).first()
         if user.is_authenticated
         else None
     )

@@ -21,10 +21,13 @@ ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.OWNER: 2}
 class Project(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True)
+    # A label unique among each user's own projects, not across the service: a global
+    # uniqueness check would tell anyone which slugs other people's projects use.
+    slug = models.SlugField(max_length=80)
     description = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", through_fields=("project", "user"),
+                                     related_name="projects")
 
     class Meta:
         ordering = ["name", "id"]
@@ -34,9 +37,16 @@ class Project(models.Model):
 
 
 class Membership(models.Model):
+    """A user's role in a project. An owner's invitation is a membership not yet accepted:
+    it grants nothing until the invited user accepts it (or is deleted when they decline),
+    so nobody is put into a project, or shown its work, without saying yes."""
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    accepted = models.BooleanField(default=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -74,7 +74,8 @@ class Client:
             if len(found) == 1:
                 return found[0]
             if len(found) > 1:
-                raise ApiError(409, f"'{ref}' names {len(found)} projects; give its id or slug.",
+                ids = ", ".join(f"{p['id']} ({p['slug']})" for p in found)
+                raise ApiError(409, f"'{ref}' names {len(found)} projects: {ids}; give its id.",
                                code="ambiguous")
         known = ", ".join(p["slug"] for p in projects) or "none"
         raise ApiError(404, f"No project '{ref}' (yours: {known}).", code="not_found")

@@ -142,6 +142,17 @@ def test_projects_resolve_by_id_slug_or_name():
         client.resolve_project("roofs")
 
 
+def test_a_slug_two_of_your_projects_share_asks_for_the_id():
+    # Slugs are unique among one user's projects, but a project someone adds you to can share one.
+    projects = {"count": 2, "next": None, "results": [
+        {"id": "11", "slug": "walls", "name": "Castle walls"}, {"id": "22", "slug": "walls", "name": "Walls"}]}
+    client = client_for(FakeSession(*[response(200, projects)] * 2))
+    with pytest.raises(ApiError, match="'walls' names 2 projects: 11 .walls., 22 .walls.; give its id") as refused:
+        client.resolve_project("walls")
+    assert refused.value.status == 409
+    assert client.resolve_project("22")["name"] == "Walls"
+
+
 def test_the_cli_prints_the_api_message_and_exits_non_zero(monkeypatch, capsys):
     session = FakeSession(response(401, {"error": {"status": 401, "code": "authentication_failed",
                                                    "message": "Invalid token."}}))

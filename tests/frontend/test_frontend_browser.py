@@ -334,6 +334,8 @@ def test_members_and_tool_pages(page, project_url, service):
     page.click("#add-member button[type=submit]")
     page.wait_for_selector("#member-list tr:has-text('bob')")
     assert page.input_value("select[aria-label='Role of bob']") == "editor"
+    assert "invited" in page.inner_text("#member-list tr[data-member=bob]")  # until bob accepts
+    assert page.inner_text("#member-list tr[data-member=bob] button") == "Withdraw"
     page.fill("#member-username", "nobody")
     page.click("#add-member button[type=submit]")
     page.wait_for_selector("#add-member [role=alert]:not([hidden])")
@@ -558,6 +560,13 @@ def test_viewers_get_no_cancel_button(browser, service, project_url):
     viewer = new_page(browser, service, width=390)
     try:
         sign_in(viewer, password="pw-vera-123", username="vera")
+        # Invited, not yet a member: the invitation waits on her projects page.
+        invitation = viewer.locator(f"#invitations li[data-invitation='{added.json()['id']}']")
+        invitation.wait_for()
+        assert "viewer" in invitation.inner_text()
+        invitation.locator("button:text('Accept')").click()
+        viewer.wait_for_selector(f".project-card[href='/projects/{project}/']")
+        assert viewer.locator("#invitations").is_hidden()
         viewer.goto(project_url.rstrip("/") + "/jobs/")
         row = viewer.locator(f"article.job[data-job='{job['id']}']")
         row.wait_for()

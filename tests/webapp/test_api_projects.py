@@ -79,6 +79,21 @@ def test_create_project_makes_creator_owner_and_slug(api_for, alice):
     again = api.post("/api/v1/projects", {"name": "Brick Walls"}, format="json").json()
     assert again["slug"] == "brick-walls-2"
     assert Membership.objects.get(project_id=body["id"], user=alice).role == Role.OWNER
+    taken = api.post("/api/v1/projects", {"name": "Walls", "slug": "brick-walls"}, format="json")
+    assert taken.status_code == 400 and "already have a project" in str(taken.json())
+
+
+def test_slugs_say_nothing_about_other_users_projects(api_for, alice, bob):
+    api_for(alice).post("/api/v1/projects", {"name": "Secret Sequel", "slug": "secret-sequel"}, format="json")
+    bobs = api_for(bob)
+    # Neither a refusal nor a "-2" suffix: bob's slugs are his own.
+    named = bobs.post("/api/v1/projects", {"name": "Secret Sequel"}, format="json")
+    assert named.status_code == 201 and named.json()["slug"] == "secret-sequel"
+    chosen = bobs.post("/api/v1/projects", {"name": "Other", "slug": "secret-sequel-2"}, format="json")
+    assert chosen.status_code == 201
+    renamed = bobs.patch(f"/api/v1/projects/{chosen.json()['id']}", {"slug": "secret-sequel"}, format="json")
+    assert renamed.status_code == 400  # his own project has it
+    assert Project.objects.filter(slug="secret-sequel").count() == 2
 
 
 def test_other_users_project_answers_404_everywhere(api_for, project, bob):
@@ -103,6 +118,7 @@ def test_roles_limit_what_members_can_do(api_for, project, alice, bob, make_user
     added = owner.post(base + "/members", {"username": "bob", "role": "viewer"}, format="json")
     assert added.status_code == 201
     viewer = api_for(bob)
+    assert viewer.post(f"/api/v1/invitations/{added.json()['id']}/accept").status_code == 200
     assert viewer.get(base).json()["role"] == "viewer"
     refused = viewer.post(base + "/jobs", {"kind": "previews", "inputs": {"assets": []}}, format="json")
     assert refused.status_code == 403
@@ -121,6 +137,7 @@ def test_member_emails_are_shown_to_owners_and_to_the_member_only(api_for, proje
     base = f"/api/v1/projects/{project.id}"
     added = api_for(alice).post(base + "/members", {"username": "bob", "role": "editor"}, format="json").json()
     assert added["email"] == "bob@example.com"
+    api_for(bob).post(f"/api/v1/invitations/{added['id']}/accept")
     as_owner = {m["username"]: m["email"] for m in api_for(alice).get(base + "/members").json()["results"]}
     assert as_owner == {"alice": "alice@example.com", "bob": "bob@example.com"}
     as_editor = {m["username"]: m["email"] for m in api_for(bob).get(base + "/members").json()["results"]}
@@ -173,3 +190,49 @@ def test_wrong_passwords_count_per_address_and_restart_after_a_quiet_minute(api_
     assert login("10.0.0.1").status_code == 403  # a failure after a quiet minute counts from one again
     assert LoginFailures.objects.get(address="10.0.0.1").count == 1
     assert login("10.0.0.1", "pw-alice").status_code == 201
+
+
+def test_members_are_invited_and_join_only_when_they_accept(api_for, project, alice, bob, make_user):
+    owner, invitee = api_for(alice), api_for(bob)
+    base = f"/api/v1/projects/{project.id}"
+    invited = owner.post(base + "/members", {"username": "bob", "role": "editor"}, format="json")
+    assert invited.status_code == 201
+    assert invited.json()["accepted"] is False and invited.json()["invited_by"] == "alice"
+    again = owner.post(base + "/members", {"username": "bob"}, format="json")
+    assert again.status_code == 409 and "already invited" in again.json()["error"]["message"]
+    # Invited is not a member: the project stays out of sight until the invitation is accepted.
+    assert invitee.get(base).status_code == 404
+    assert invitee.get("/api/v1/projects").json()["results"] == []
+    pending = invitee.get("/api/v1/invitations").json()["results"]
+    assert [(i["project"]["name"], i["role"], i["invited_by"]) for i in pending] == [(project.name, "editor", "alice")]
+    # Nobody else can answer it, the owner included.
+    mallory = api_for(make_user("mallory"))
+    invitation = pending[0]["id"]
+    assert mallory.post(f"/api/v1/invitations/{invitation}/accept").status_code == 404
+    assert mallory.delete(f"/api/v1/invitations/{invitation}").status_code == 404
+    assert owner.post(f"/api/v1/invitations/{invitation}/accept").status_code == 404
+    assert owner.get("/api/v1/invitations").json()["results"] == []
+    accepted = invitee.post(f"/api/v1/invitations/{invitation}/accept")
+    assert accepted.status_code == 200 and accepted.json()["role"] == "editor"
+    assert invitee.get(base).status_code == 200
+    assert invitee.get("/api/v1/invitations").json()["results"] == []
+    assert invitee.post(f"/api/v1/invitations/{invitation}/accept").status_code == 404  # answered once
+    members = {m["username"]: m["accepted"] for m in owner.get(base + "/members").json()["results"]}
+    assert members == {"alice": True, "bob": True}
+
+
+def test_a_declined_invitation_is_gone_and_an_invited_owner_does_not_count(api_for, project, alice, bob):
+    owner, invitee = api_for(alice), api_for(bob)
+    base = f"/api/v1/projects/{project.id}"
+    invited = owner.post(base + "/members", {"username": "bob", "role": "owner"}, format="json").json()
+    # The only accepted owner cannot step down on the strength of an invitation.
+    mine = Membership.objects.get(project=project, user=alice)
+    refused = owner.patch(f"{base}/members/{mine.id}", {"role": "editor"}, format="json")
+    assert refused.status_code == 409
+    assert invitee.delete(f"/api/v1/invitations/{invited['id']}").status_code == 204
+    assert not Membership.objects.filter(project=project, user=bob).exists()
+    assert invitee.get(base).status_code == 404
+    # Declined, the owner may invite again; the owner can also withdraw an invitation.
+    again = owner.post(base + "/members", {"username": "bob"}, format="json").json()
+    assert owner.delete(f"{base}/members/{again['id']}").status_code == 204
+    assert invitee.get("/api/v1/invitations").json()["results"] == []

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from rest_framework import serializers
 
+from webapp.access import projects_for
 from webapp.models import MAX_TAGS, TAG_MAX_LENGTH, ApiToken, Asset, AssetSet, AssetSetKind, Job, Membership, Project, Role
 
 
@@ -20,19 +21,25 @@ class ProjectSerializer(serializers.ModelSerializer):
         membership = next((m for m in project.memberships.all() if m.user_id == user.id), None)
         return membership.role if membership else None
 
+    def _own_projects(self):
+        """The requesting user's projects: slugs are unique among these only, so that
+        neither a refusal nor a "-2" suffix reveals another user's project."""
+        return projects_for(self.context["request"].user)
+
     def validate_slug(self, value):
-        qs = Project.objects.filter(slug=value)
+        qs = self._own_projects().filter(slug=value)
         if self.instance is not None:
             qs = qs.exclude(pk=self.instance.pk)
         if qs.exists():
-            raise serializers.ValidationError("A project with this slug already exists.")
+            raise serializers.ValidationError("You already have a project with this slug.")
         return value
 
     def create(self, validated_data):
         if not validated_data.get("slug"):
             base = slugify(validated_data["name"])[:60] or "project"
+            taken = set(self._own_projects().filter(slug__startswith=base).values_list("slug", flat=True))
             slug, n = base, 2
-            while Project.objects.filter(slug=slug).exists():
+            while slug in taken:
                 slug, n = f"{base}-{n}", n + 1
             validated_data["slug"] = slug
         return super().create(validated_data)
@@ -42,11 +49,14 @@ class MembershipSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True,
                                    help_text="Shown to the project's owners and to the member; empty for others.")
+    accepted = serializers.BooleanField(read_only=True,
+                                        help_text="False while the user has not accepted the invitation yet.")
+    invited_by = serializers.CharField(source="invited_by.username", read_only=True, default=None)
 
     class Meta:
         model = Membership
-        fields = ["id", "username", "email", "role", "created_at"]
-        read_only_fields = ["id", "username", "email", "created_at"]
+        fields = ["id", "username", "email", "role", "accepted", "invited_by", "created_at"]
+        read_only_fields = ["id", "username", "email", "accepted", "invited_by", "created_at"]
 
     def to_representation(self, membership):
         data = super().to_representation(membership)
@@ -56,6 +66,21 @@ class MembershipSerializer(serializers.ModelSerializer):
         if not requester_is_owner and (request is None or membership.user_id != request.user.id):
             data["email"] = ""
         return data
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """An invitation to a project, as the invited user sees it."""
+
+    project = serializers.SerializerMethodField()
+    invited_by = serializers.CharField(source="invited_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "project", "role", "invited_by", "created_at"]
+        read_only_fields = fields
+
+    def get_project(self, membership) -> dict:
+        return {"id": str(membership.project_id), "name": membership.project.name}
 
 
 class AddMemberSerializer(serializers.Serializer):

@@ -93,10 +93,14 @@ class MemberList(ProjectScoped, generics.ListCreateAPIView):
         data = s.AddMemberSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = data.validated_data["username"]
+        # An invitation: the user joins when they accept it (InvitationAccept).
         membership, created = Membership.objects.get_or_create(
-            project=self.project, user=user, defaults={"role": data.validated_data["role"]}
+            project=self.project, user=user,
+            defaults={"role": data.validated_data["role"], "accepted": False, "invited_by": request.user},
         )
         if not created:
+            if not membership.accepted:
+                raise Conflict(f"{user.username} is already invited ({membership.role}).")
             raise Conflict(f"{user.username} is already a member ({membership.role}).")
         return Response(self.get_serializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -118,8 +122,9 @@ class MemberDetail(ProjectScoped, generics.RetrieveUpdateDestroyAPIView):
         return get_object_or_404(self.project.memberships.select_related("user"), pk=self.kwargs["member_id"])
 
     def _ensure_an_owner_remains(self, membership, new_role=None):
-        if membership.role == Role.OWNER and new_role != Role.OWNER:
-            if self.project.memberships.filter(role=Role.OWNER).count() <= 1:
+        # Invited owners do not count until they accept.
+        if membership.accepted and membership.role == Role.OWNER and new_role != Role.OWNER:
+            if self.project.memberships.filter(role=Role.OWNER, accepted=True).count() <= 1:
                 raise Conflict("A project needs at least one owner; make someone else owner first.")
 
     def perform_update(self, serializer):
@@ -129,6 +134,38 @@ class MemberDetail(ProjectScoped, generics.RetrieveUpdateDestroyAPIView):
     def perform_destroy(self, membership):
         self._ensure_an_owner_remains(membership)
         membership.delete()
+
+
+class InvitationList(generics.ListAPIView):
+    """Your invitations to projects, not yet accepted."""
+
+    serializer_class = s.InvitationSerializer
+
+    def get_queryset(self):
+        return (Membership.objects.filter(user=self.request.user, accepted=False)
+                .select_related("project", "invited_by").order_by("-created_at", "id"))
+
+
+class InvitationDetail(generics.DestroyAPIView):
+    """DELETE declines an invitation (another user's invitation id answers 404)."""
+
+    serializer_class = s.InvitationSerializer
+
+    def get_object(self):
+        return get_object_or_404(Membership, pk=self.kwargs["invitation_id"], user=self.request.user, accepted=False)
+
+
+class InvitationAccept(APIView):
+    @extend_schema(request=None, responses={200: s.ProjectSerializer})
+    def post(self, request, invitation_id):
+        """Join the project with the invited role; answers the project."""
+        with transaction.atomic():
+            membership = get_object_or_404(Membership.objects.select_for_update(), pk=invitation_id,
+                                           user=request.user, accepted=False)
+            membership.accepted = True
+            membership.save(update_fields=["accepted"])
+        project = projects_for(request.user).prefetch_related("memberships").get(pk=membership.project_id)
+        return Response(s.ProjectSerializer(project, context={"request": request}).data)
 
 
 # -- uploads, asset sets, assets --------------------------------------------------------------

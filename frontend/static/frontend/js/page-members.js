@@ -20,14 +20,17 @@ function memberRow(member, me) {
   const self = member.username === me;
   const remove = (isOwner || self) ? h("button", { type: "button", class: "button small danger",
     onclick: async () => {
-      if (!confirm(self ? "Leave this project?" : `Remove ${member.username} from the project?`)) return;
+      if (!confirm(self ? "Leave this project?" : member.accepted === false ? `Withdraw the invitation to ${member.username}?`
+        : `Remove ${member.username} from the project?`)) return;
       try {
         await api(projectPath(project, `/members/${member.id}`), { method: "DELETE" });
         if (self) { window.location.href = "/"; return; }
         toast(`${member.username} removed.`); load();
       } catch (error) { toast(error.message, "error"); }
-    } }, self ? "Leave" : "Remove") : null;
-  return h("tr", {}, h("td", {}, member.username, self ? h("span", { class: "muted" }, " (you)") : null),
+    } }, self ? "Leave" : member.accepted === false ? "Withdraw" : "Remove") : null;
+  return h("tr", { "data-member": member.username },
+    h("td", {}, member.username, self ? h("span", { class: "muted" }, " (you)") : null,
+      member.accepted === false ? h("span", { class: "badge", title: `Invited by ${member.invited_by || "an owner"}; joins on accepting` }, "invited") : null),
     // Only owners see other members' addresses (the API sends them empty).
     h("td", {}, member.email || h("span", { class: "muted", title: "Shown to the project's owners" }, "—")), h("td", {}, roleCell), h("td", {}, formatDate(member.created_at)), h("td", {}, remove));
 }
@@ -61,7 +64,7 @@ $("#add-member")?.addEventListener("submit", async (event) => {
   try {
     const member = await api(projectPath(project, "/members"), { method: "POST",
       json: { username: form.username.value.trim(), role: form.role.value } });
-    toast(`${member.username} added as ${member.role}.`);
+    toast(`${member.username} is invited as ${member.role}; they join when they accept.`);
     form.reset();
     load();
   } catch (error) { formError(form, error.message); }

@@ -2,6 +2,40 @@ import { api, apiAll } from "./api.js";
 import { $, emptyState, formError, formatDate, h, setBusy, toast } from "./ui.js";
 
 const list = $("#project-list");
+const invitations = $("#invitations");
+
+// An owner's invitation grants nothing until it is accepted here.
+function invitationItem(invitation) {
+  const answer = async (accept) => {
+    try {
+      if (accept) {
+        const project = await api(`/invitations/${invitation.id}/accept`, { method: "POST" });
+        toast(`You joined “${project.name}” as ${project.role}.`);
+      } else {
+        await api(`/invitations/${invitation.id}`, { method: "DELETE" });
+        toast(`Invitation to “${invitation.project.name}” declined.`);
+      }
+    } catch (error) { toast(error.message, "error"); }
+    loadInvitations();
+    load();
+  };
+  return h("li", { class: "invitation", "data-invitation": invitation.id },
+    h("span", {}, h("strong", {}, invitation.project.name), ` — ${invitation.invited_by || "an owner"} invites you as `,
+      h("span", { class: "badge" }, invitation.role), h("span", { class: "muted small" }, ` · ${formatDate(invitation.created_at)}`)),
+    h("span", { class: "actions" },
+      h("button", { type: "button", class: "button small primary", onclick: () => answer(true) }, "Accept"),
+      h("button", { type: "button", class: "button small", onclick: () => answer(false) }, "Decline")));
+}
+
+async function loadInvitations() {
+  try {
+    const pending = await apiAll("/invitations");
+    $("#invitation-list").replaceChildren(...pending.map(invitationItem));
+    invitations.hidden = pending.length === 0;
+  } catch (error) {
+    invitations.hidden = true;  // the project list says what went wrong with the API
+  }
+}
 
 function projectCard(project) {
   return h("a", { class: "project-card", href: `/projects/${project.id}/` },
@@ -36,4 +70,5 @@ $("#new-project").addEventListener("submit", async (event) => {
   }
 });
 
+loadInvitations();
 load();
