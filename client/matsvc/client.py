@@ -65,6 +65,17 @@ class Client:
         body = {"name": name, "description": description, **({"slug": slug} if slug else {})}
         return self.http.request("POST", f"{API}/projects", json=body)
 
+    def invitations(self) -> list[dict]:
+        """Your pending invitations: {id, project: {id, name}, role, invited_by, created_at}."""
+        return list(self._pages(f"{API}/invitations", {}))
+
+    def accept_invitation(self, invitation_id: int) -> Project:
+        """Join the invitation's project with its role; returns the project."""
+        return self.http.request("POST", f"{API}/invitations/{int(invitation_id)}/accept")
+
+    def decline_invitation(self, invitation_id: int) -> None:
+        self.http.request("DELETE", f"{API}/invitations/{int(invitation_id)}")
+
     def resolve_project(self, ref: str) -> Project:
         """A project by its id, slug or name (exact, then case-insensitive)."""
         projects = self.projects()

@@ -234,10 +234,8 @@ class FlashGeometry(torch.nn.Module):
         """positions (...,2) -> (directions (...,3), falloff (...,1))."""
         c = self.centre()
         axis = (c[0], c[1]) if self.axis is None else self.axis
-        # A beam held at none costs nothing.
-        beam = self.beam_exponent() if self.beam.requires_grad or bool(self.beam != 0) else 0.0
         return shading.flash_directions(positions[..., 0], positions[..., 1], (c[0], c[1]), self.distance,
-                                        beam=beam, axis=axis)
+                                        beam=self.beam_exponent(), axis=axis)
 
 
 def initial_albedo(obs: Observations, geometry: FlashGeometry) -> torch.Tensor:

@@ -161,6 +161,22 @@ def test_the_cli_prints_the_api_message_and_exits_non_zero(monkeypatch, capsys):
     assert capsys.readouterr().err == "matsvc: error: Invalid token.\n"
 
 
+def test_the_cli_lists_and_answers_invitations(monkeypatch, capsys):
+    pending = {"count": 1, "next": None, "results": [{"id": 7, "project": {"id": "p9", "name": "Harbour"},
+                                                      "role": "editor", "invited_by": "alice", "created_at": "x"}]}
+    joined = {"id": "p9", "name": "Harbour", "slug": "harbour", "role": "editor"}
+    session = FakeSession(response(200, pending), response(200, joined), response(204))
+    monkeypatch.setattr(requests, "Session", lambda: session)
+    cli = ["--url", "http://svc", "--token", "t0k", "invitations"]
+    assert main(cli) == 0
+    assert capsys.readouterr().out.split() == ["7", "editor", "Harbour", "(from", "alice)"]
+    assert main(cli + ["--accept", "7"]) == 0
+    assert "Joined Harbour (harbour) as editor." in capsys.readouterr().err
+    assert main(cli + ["--decline", "8"]) == 0
+    assert [(r["method"], r["url"].split("/api/v1/")[1].split("?")[0]) for r in session.sent] == [
+        ("GET", "invitations"), ("POST", "invitations/7/accept"), ("DELETE", "invitations/8")]
+
+
 class FakeTime:
     """A clock that moves only when the client sleeps."""
 

@@ -1,4 +1,4 @@
-"""`matsvc login` and `matsvc projects`."""
+"""`matsvc login`, `matsvc projects` and `matsvc invitations`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ def add_parsers(commands) -> None:
     projects = commands.add_parser("projects", help="List your projects.")
     projects.add_argument("--search", help="Part of a project's name or slug.")
     projects.set_defaults(run=run_projects)
+
+    invitations = commands.add_parser("invitations", help="List your invitations to projects, or answer one.")
+    answer = invitations.add_mutually_exclusive_group()
+    answer.add_argument("--accept", type=int, metavar="ID", help="Join that invitation's project.")
+    answer.add_argument("--decline", type=int, metavar="ID", help="Decline that invitation.")
+    invitations.set_defaults(run=run_invitations)
 
 
 def run_login(args: argparse.Namespace) -> int:
@@ -60,4 +66,22 @@ def run_projects(args: argparse.Namespace, client: Client) -> int:
         say("No projects.")
     for project in projects:
         print(f"{project['id']}  {project['slug']:<24} {project.get('role') or '':<7} {project['name']}")
+    return 0
+
+
+def run_invitations(args: argparse.Namespace, client: Client) -> int:
+    if args.accept is not None:
+        project = client.accept_invitation(args.accept)
+        say(f"Joined {project['name']} ({project['slug']}) as {project.get('role')}.")
+        return 0
+    if args.decline is not None:
+        client.decline_invitation(args.decline)
+        say(f"Declined invitation {args.decline}.")
+        return 0
+    pending = client.invitations()
+    if not pending:
+        say("No invitations.")
+    for invitation in pending:
+        print(f"{invitation['id']:<8} {invitation['role']:<7} {invitation['project']['name']}"
+              f"  (from {invitation.get('invited_by') or 'an owner'})")
     return 0
