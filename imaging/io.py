@@ -381,18 +381,37 @@ def _check_size(data: bytes, info: ImageInfo, max_pixels) -> None:
 
 
 def _decode_tiff_grey_alpha(data: bytes, info: ImageInfo) -> np.ndarray:
-    """Grey+alpha TIFF pixels. OpenCV drops their alpha, so Pillow decodes them;
-    it knows only 8-bit ones, so other depths are refused rather than losing the alpha."""
+    """Grey+alpha TIFF pixels. OpenCV drops their alpha, so Pillow decodes 8-bit ones and
+    tifffile the 16-bit and float ones (Pillow knows only 8-bit grey+alpha)."""
     if info.bit_depth != "8":
-        raise ImageFormatError(
-            f"grey+alpha TIFF with {info.bit_depth}-bit samples is not supported (8-bit only):"
-            " save it as PNG to keep its alpha"
-        )
+        return _decode_tiff_grey_alpha_deep(data)
     image = TiffImagePlugin.TiffImageFile(io.BytesIO(data))
     if image.mode not in ("LA", "La"):  # "La": associated (premultiplied) alpha, kept as stored
         raise ImageFormatError(f"unsupported grey+alpha TIFF variant (decodes as {image.mode})")
     image.load()  # applies the Orientation tag, as OpenCV does for every other TIFF
     return np.array(image)  # a copy: np.asarray of a Pillow image is read-only
+
+
+def _decode_tiff_grey_alpha_deep(data: bytes) -> np.ndarray:
+    """16-bit or float grey+alpha TIFF pixels (H, W, 2), upright; alpha as stored."""
+    import tifffile  # only for these files
+
+    with tifffile.TiffFile(io.BytesIO(data)) as tiff:
+        page = tiff.pages[0]
+        if page.samplesperpixel != 2 or page.dtype not in (np.dtype(np.uint16), np.dtype(np.float32)):
+            raise ImageFormatError(f"unsupported grey+alpha TIFF variant ({page.samplesperpixel} samples of"
+                                   f" {page.dtype})")
+        try:
+            pixels = page.asarray()
+        except (KeyError, ValueError) as error:  # a compression that needs the imagecodecs package
+            raise ImageFormatError(
+                f"16-bit grey+alpha TIFF with {page.compression.name} compression is not supported"
+                " (uncompressed and Deflate/ZIP are): save it as PNG, or as a ZIP-compressed TIFF") from error
+        orientation = page.tags.valueof(274, 1)
+    if page.axes.startswith("S"):  # separate planes: (2, H, W)
+        pixels = np.moveaxis(pixels, 0, -1)
+    pixels = np.ascontiguousarray(pixels.astype(pixels.dtype.newbyteorder("=")))
+    return _apply_orientation(pixels, orientation)  # as OpenCV does for every other TIFF
 
 
 def _tiff_unassociated_rgba(data: bytes, info: ImageInfo) -> bool:

@@ -462,11 +462,45 @@ def test_grey_alpha_tiff_keeps_its_alpha(orientation):
     assert np.array_equal(read_image(_tiff_with_directory_first(pixels)).pixels, pixels)
 
 
-def test_sixteen_bit_grey_alpha_tiff_is_refused_rather_than_losing_alpha():
-    data = _tiff_with_directory_first(_random_pixels(np.uint16, (6, 10, 2)))
-    assert (probe_image(data).channels, probe_image(data).bit_depth) == (2, "16")
-    with pytest.raises(ImageFormatError, match="grey\\+alpha"):
-        read_image(data)
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_sixteen_bit_and_float_grey_alpha_tiffs_keep_their_alpha(orientation):
+    import tifffile
+
+    pixels = _random_pixels(np.uint16, (6, 10, 2))
+    upright = read_image(_tiff_with_directory_first(pixels)).pixels
+    assert upright.dtype == np.uint16 and np.array_equal(upright, pixels)
+    # What OpenCV makes of a grey 16-bit TIFF with the same Orientation.
+    expected = np.stack([read_image(_pil_bytes(PILImage.fromarray(pixels[..., c]), "TIFF",
+                                               exif=_orientation_exif(orientation))).pixels[..., 0]
+                         for c in (0, 1)], -1)
+    for compression, planes in ((None, "contig"), ("zlib", "contig"), ("zlib", "separate")):
+        stored = pixels if planes == "contig" else np.moveaxis(pixels, -1, 0)
+        buffer = io.BytesIO()
+        tifffile.imwrite(buffer, stored, photometric="minisblack", planarconfig=planes, compression=compression,
+                         extrasamples=["unassalpha"], extratags=[(274, 3, 1, orientation, False)])
+        image = read_image(buffer.getvalue())
+        assert (image.bit_depth, image.channels) == ("16", 2)
+        assert np.array_equal(image.pixels, expected), (compression, planes)
+        assert np.array_equal(read_image(buffer.getvalue(), apply_exif_orientation=False).pixels, pixels)
+    floats = pixels.astype(np.float32) / 65535
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, floats, photometric="minisblack", extrasamples=["unassalpha"])
+    image = read_image(buffer.getvalue())
+    assert (image.bit_depth, image.colour_space) == ("32f", "linear") and np.array_equal(image.pixels, floats)
+
+
+def test_a_grey_alpha_tiff_compression_without_a_decoder_is_refused_clearly():
+    data = bytearray(_tiff_with_directory_first(_random_pixels(np.uint16, (6, 10, 2))))
+    compression_entry = data.index(struct.pack("<HHI", 259, 3, 1))
+    data[compression_entry + 8:compression_entry + 10] = struct.pack("<H", 5)  # LZW
+    with pytest.raises(ImageFormatError, match="grey\\+alpha TIFF with LZW compression is not supported"):
+        read_image(bytes(data))
+
+
+def _orientation_exif(orientation):
+    exif = PILImage.Exif()
+    exif[0x0112] = orientation
+    return exif
 
 
 @pytest.mark.parametrize("orientation", [1, 3, 6, 8])
