@@ -27,6 +27,8 @@ from PIL import (
     ExifTags, Image as PILImage, ImageCms, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin,
 )
 
+from pillow_heif.as_plugin import HeifImageFile
+
 from imaging import exr, icc as icc_profiles
 from imaging.errors import ImageFormatError, ImageTooLargeError
 
@@ -41,7 +43,12 @@ _PIL_OPENERS = {
     "png": PngImagePlugin.PngImageFile,
     "jpeg": JpegImagePlugin.JpegImageFile,
     "webp": WebPImagePlugin.WebPImageFile,  # used to check files, not to probe (it reads everything)
+    # HEIC (iPhones' default photo format) through pillow-heif's libheif; it applies the
+    # file's rotation while decoding, so its pixels come upright and Orientation reads 1.
+    "heic": HeifImageFile,
 }
+# ftyp brands of HEVC-coded HEIF files (AVIF's are not decoded by the bundled libheif).
+_HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 _ORIENTATION_TAG = 0x0112
 _EXIF_IFD_TAG = 0x8769
 _ROTATED_FORMATS = ("jpeg", "tiff", "webp")
@@ -75,14 +82,15 @@ class Image:
         dtype uint8, uint16 or float32 (float: linear, may exceed 1).
     bit_depth: "8", "16" or "32f".
     colour_space: "srgb" (integer formats) or "linear" (EXR and float TIFF).
-    format: "png", "jpeg", "tiff", "webp" or "exr".
+    format: "png", "jpeg", "tiff", "webp", "heic" or "exr".
     exif: EXIF tags by name (IFD0 and the Exif sub-IFD) with JSON-friendly
         values: int, float (rationals), str, or tuples of those. Binary tags
         are dropped. After orientation is applied, "Orientation" reads 1.
     colour_profile: None when the file embeds no ICC profile, else what was
         done with it: {"name": its description (None if unreadable),
         "converted": True when the pixels were converted from it to sRGB,
-        "reason": why not (None when converted)}. 8-bit RGB(A) pixels are
+        "reason": why not (None when converted)}. A HEIC photo that names its
+        colours by code points (nclx) instead: Display P3 is converted too. 8-bit RGB(A) pixels are
         converted by LittleCMS, 16-bit ones (which Pillow's LittleCMS cannot
         take) by imaging.icc when the profile is a matrix/TRC one (nearly all
         RGB profiles are); sRGB profiles are left alone. Pixels not converted
@@ -149,7 +157,11 @@ def _sniff_format(head: bytes) -> str:
         return "webp"
     if head[:4] == exr.MAGIC:
         return "exr"
-    raise ImageFormatError("not a supported image (PNG, JPEG, TIFF, WebP or EXR)")
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIC_BRANDS:
+        return "heic"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
+        raise ImageFormatError("AVIF images are not supported: save it as PNG, JPEG or HEIC")
+    raise ImageFormatError("not a supported image (PNG, JPEG, TIFF, WebP, HEIC or EXR)")
 
 
 @contextmanager
@@ -330,7 +342,8 @@ def _check_complete(data: bytes, fmt: str) -> tuple:
             if b"eXIf" not in data:
                 return {}, icc  # verified, and no EXIF to read: skip a second full decode
         image = _open_pil(io.BytesIO(data), fmt)
-        image.load()  # a full decode: raises "image file is truncated" (LOAD_TRUNCATED_IMAGES is False)
+        if fmt != "heic":  # a HEIC is decoded once, by _decode_heic, which fails on a truncated one
+            image.load()  # a full decode: raises "image file is truncated" (LOAD_TRUNCATED_IMAGES is False)
         return _exif_dict(image.getexif()), image.info.get("icc_profile")
 
 
@@ -466,6 +479,40 @@ def _png_transparency_alpha(data: bytes, grey: np.ndarray) -> np.ndarray:
     return np.concatenate([grey, alpha], axis=2)
 
 
+# Linear Display P3 -> linear sRGB (both D65; rows: sRGB R, G, B).
+_P3_TO_SRGB = np.array([[1.2249402, -0.2249402, 0.0],
+                        [-0.0420569, 1.0420569, 0.0],
+                        [-0.0196376, -0.0786361, 1.0982737]], np.float32)
+
+
+def _decode_heic(data: bytes, icc) -> tuple[np.ndarray, dict | None]:
+    """HEIC pixels (H, W, 3|4) uint8, upright, and what was done with an nclx colour
+    description (None when the file has an ICC profile, which read_image converts, or none)."""
+    image = HeifImageFile(io.BytesIO(data))
+    image.load()
+    pixels = np.array(image)  # a copy, writable
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    if pixels.dtype != np.uint8:  # pillow-heif hands HDR (10/12-bit) images over as 8-bit by default
+        raise ImageFormatError(f"unsupported HEIC sample type {pixels.dtype}")
+    nclx = image.info.get("nclx_profile")
+    if icc is not None or not nclx or pixels.shape[2] < 3:
+        return pixels, None
+    primaries, transfer = nclx.get("color_primaries"), nclx.get("transfer_characteristics")
+    if primaries in (1, 2):  # BT.709 (sRGB's) or unspecified
+        return pixels, None
+    name = {12: "Display P3 (nclx)"}.get(primaries, f"nclx colour primaries {primaries}")
+    if primaries != 12 or transfer not in (13, 1, 6, 2):  # 13: the sRGB curve (2: unspecified)
+        return pixels, {"name": name, "converted": False,
+                        "reason": f"colours described by nclx primaries {primaries}, transfer {transfer}: not converted"}
+    from imaging.color import linear_to_srgb, srgb_to_linear
+
+    rgb = np.asarray(srgb_to_linear(pixels[..., :3].astype(np.float32) / 255), np.float32)
+    srgb = np.asarray(linear_to_srgb(np.clip(rgb @ _P3_TO_SRGB.T, 0, 1)), np.float32)
+    pixels[..., :3] = np.round(srgb * 255).astype(np.uint8)
+    return pixels, {"name": name, "converted": True, "reason": None}
+
+
 def _decode_cv2(data: bytes, info: ImageInfo) -> np.ndarray:
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if pixels is None:
@@ -569,13 +616,17 @@ def read_image(src, *, max_pixels=None, apply_exif_orientation=True) -> Image:
             return Image(exr.decode(data), "32f", "linear", "exr", {})
         exif, icc = _check_complete(data, info.format)
         orientation = exif.get("Orientation", 1)
-        if info.format == "tiff" and info.channels == 2:
+        nclx = None
+        if info.format == "heic":
+            pixels, nclx = _decode_heic(data, icc)
+        elif info.format == "tiff" and info.channels == 2:
             pixels = _decode_tiff_grey_alpha(data, info)
         elif _tiff_unassociated_rgba(data, info):
             pixels = _decode_tiff_rgba(data)
         else:
             pixels = _decode_cv2(data, info)
     pixels, colour_profile = _convert_to_srgb(pixels, icc)
+    colour_profile = colour_profile or nclx
     if info.format in _DECODER_ROTATES and not apply_exif_orientation:
         pixels = _apply_orientation(pixels, {6: 8, 8: 6}.get(orientation, orientation))  # undo it
     elif info.format in _ROTATED_FORMATS and apply_exif_orientation:

@@ -12,7 +12,7 @@ from webapp.services.assets import DATA_ROLES, unique_name
 
 MAX_OUTPUT_PIXELS = getattr(settings, "SUPERRES_MAX_OUTPUT_PIXELS", 8192 * 8192)
 # Sources whose compression artefacts back-projection would put back (superres/backprojection.py).
-LOSSY_FORMATS = ("jpeg", "webp")
+LOSSY_FORMATS = ("jpeg", "webp", "heic")
 
 
 class UpscaleParams(serializers.Serializer):

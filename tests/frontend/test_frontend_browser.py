@@ -366,6 +366,12 @@ def test_members_and_tool_pages(page, project_url, service):
         snap(page, f"tool-{tool}")
 
 
+def heic_photo(width, height) -> bytes:
+    from tests.images import heic_bytes
+
+    return heic_bytes(np.random.default_rng(5).integers(0, 256, (height, width, 3), dtype=np.uint8))
+
+
 def jpeg_with_focal_length(width, height, focal_35mm, colour) -> bytes:
     exif = Image.Exif()
     exif_ifd = exif.get_ifd(0x8769)
@@ -396,9 +402,14 @@ def test_capture_form_checks_the_photos_before_submitting(page, project_url, ser
     page.set_input_files("#photo-guide", [{"name": "small.png", "mimeType": "image/png", "buffer": texture_png(40)}])
     page.wait_for_function("[...document.querySelectorAll('#capture-under-test figcaption')].every((c) => c.classList.contains('error'))")
     captions = form.locator("figcaption").all_inner_texts()
-    assert "notes.png is not a JPEG or PNG photo this browser can read" in captions[0], captions
+    assert "notes.png is not a JPEG, PNG or HEIC photo" in captions[0], captions
     assert "small.png is 40×40" in captions[1] and "at least 64 pixels" in captions[1], captions
     assert form.locator("img:visible").count() == 0 and form.locator("button[type=submit]").is_disabled()
+    # An iPhone's HEIC, which Chromium cannot show, is taken and left to the service to check.
+    page.set_input_files("#photo-flash", [{"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": heic_photo(96, 64)}])
+    page.wait_for_function("document.querySelector('#capture-under-test figcaption').textContent.includes('HEIC')")
+    assert "checked by the service" in form.locator("figcaption").first.inner_text()
+    assert "error" not in (form.locator("figcaption").first.get_attribute("class") or "")
     page.set_input_files("#photo-flash", [{"name": "flash.jpg", "mimeType": "image/jpeg",
                                            "buffer": jpeg_with_focal_length(120, 90, 26, (255, 255, 255))}])
     page.set_input_files("#photo-guide", [{"name": "guide.png", "mimeType": "image/png", "buffer": texture_png(100)}])

@@ -12,8 +12,9 @@ import pytest
 from PIL import Image as PILImage, ImageOps
 
 from imaging import exr
+from imaging.color import linear_to_srgb, srgb_to_linear
 from imaging.io import (
-    ImageFormatError, ImageTooLargeError, encode_png, from_float32, probe_image,
+    ImageFormatError, ImageInfo, ImageTooLargeError, encode_png, from_float32, probe_image,
     read_image, to_float32, write_image,
 )
 from tests.imaging.exr_files import float_exr, rgba_and_aovs
@@ -662,3 +663,54 @@ def test_jpeg_roundtrip_keeps_channel_order_and_loses_more_at_low_quality():
     assert 0 < err(fine) < err(coarse)
     with pytest.raises(ValueError, match="uint8"):
         jpeg_roundtrip(noisy.astype(np.float32), 90)
+
+
+def _smooth_rgb(height=48, width=64):
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    return np.stack([128 + 90 * np.sin(x / 9), 128 + 90 * np.cos(y / 7), 128 + 60 * np.sin((x + y) / 11)],
+                    -1).round().astype(np.uint8)
+
+
+def test_heic_photos_are_read_upright_with_their_exif():
+    from tests.images import heic_bytes
+
+    pixels = _smooth_rgb()
+    plain = heic_bytes(pixels)
+    assert probe_image(plain) == ImageInfo("heic", 64, 48, 3, "8")
+    image = read_image(plain)
+    assert (image.format, image.bit_depth, image.colour_space, image.colour_profile) == ("heic", "8", "srgb", None)
+    error = image.pixels.astype(float) - pixels
+    assert 10 * np.log10(255**2 / (error**2).mean()) > 35  # lossy, but close
+    # A phone held upright: the file stores the sensor's landscape pixels and a rotation.
+    exif = PILImage.Exif()
+    exif[0x0112] = 6
+    exif.get_ifd(0x8769)[0xA405] = 26  # FocalLengthIn35mmFilm
+    turned = read_image(heic_bytes(pixels, exif=exif))
+    assert turned.pixels.shape == (64, 48, 3) and turned.exif["Orientation"] == 1
+    assert turned.exif["FocalLengthIn35mmFilm"] == 26
+    assert np.abs(turned.pixels.astype(float) - np.rot90(pixels, -1)).mean() < 3
+
+
+def test_heic_in_display_p3_is_converted_and_bad_heic_files_are_refused():
+    from tests.images import heic_bytes
+
+    pixels = _smooth_rgb()
+    p3 = {"color_primaries": 12, "transfer_characteristics": 13, "matrix_coefficients": 6, "full_range_flag": 1}
+    converted = read_image(heic_bytes(pixels, nclx=p3))
+    assert converted.colour_profile == {"name": "Display P3 (nclx)", "converted": True, "reason": None}
+    as_srgb = read_image(heic_bytes(pixels)).pixels.astype(np.float32) / 255
+    linear = np.clip(np.asarray(srgb_to_linear(as_srgb)) @ np.array(
+        [[1.2249402, -0.2249402, 0.0], [-0.042057, 1.042057, 0.0], [-0.0196376, -0.078636, 1.0982736]]).T, 0, 1)
+    expected = np.asarray(linear_to_srgb(linear)) * 255
+    assert np.abs(converted.pixels - expected).mean() < 1.0
+    assert np.abs(converted.pixels.astype(float) - as_srgb * 255).mean() > 3  # P3 is not sRGB
+    bt2020 = {**p3, "color_primaries": 9}
+    kept = read_image(heic_bytes(pixels, nclx=bt2020))
+    assert not kept.colour_profile["converted"] and "primaries 9" in kept.colour_profile["reason"]
+    data = heic_bytes(pixels)
+    for broken in (data[: len(data) // 2], data[:100]):
+        with pytest.raises(ImageFormatError, match="HEIC"):
+            read_image(broken)
+    avif = data[:8] + b"avif" + data[12:]
+    with pytest.raises(ImageFormatError, match="AVIF images are not supported"):
+        read_image(avif)

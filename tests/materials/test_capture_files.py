@@ -14,6 +14,7 @@ from materials.capture.outputs import write_outputs
 from materials.capture.pipeline import fov_from_exif
 from materials.capture.synthetic import make_capture
 from tests.imaging.icc_profiles import rgb_profile
+from tests.images import heic_bytes
 
 
 def _jpeg_with_focal_length(pixels, f35, icc_profile=None):
@@ -64,6 +65,21 @@ def test_capture_from_files_reads_exif_and_writes_outputs(tmp_path):
     normal_exr = read_image(tmp_path / "out" / "normal.exr").pixels
     assert np.abs(normal_exr - normal.pixels / 65535.0).max() < 1e-4
     assert json.loads((tmp_path / "out" / "report.json").read_text())["surface"] == "periodic"
+
+
+def test_capture_from_iphone_heic_photos(one_thread):
+    """HEIC, an iPhone's default: Display P3 named by nclx code points, EXIF focal length."""
+    cap = make_capture("tiles", width=256, height=192, period=64, seed=4)
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0xA405] = 26
+    p3 = {"color_primaries": 12, "transfer_characteristics": 13, "matrix_coefficients": 6, "full_range_flag": 1}
+    flash, guide = (heic_bytes(photo, exif=exif, nclx=p3) for photo in (cap.flash, cap.guide))
+    result = capture_material(flash, guide, quality="fast")
+    profiles = result.report["colour_profiles"]
+    assert profiles["flash"] == profiles["guide"] == {"name": "Display P3 (nclx)", "converted": True, "reason": None}
+    assert result.report["fov_deg"] == pytest.approx(fov_from_exif({"FocalLengthIn35mmFilm": 26}, cap.flash.shape), abs=1e-3)
+    assert result.report["surface"] == "periodic" and result.maps.shape == (64, 64)
+    assert result.report["rerender_psnr_db"] > 28
 
 
 def test_unreadable_file_is_a_capture_error():

@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from tests.images import jpeg_bytes, png_bytes
+from tests.images import heic_bytes, jpeg_bytes, png_bytes
 from webapp.models import Asset, AssetSet
 
 pytestmark = pytest.mark.django_db
@@ -241,3 +241,15 @@ def test_downloads_name_the_file_in_ascii_and_in_utf8(upload, api_for, alice, pr
     assert disposition.endswith(f"filename*=UTF-8''Pierre_d_%C3%A9t%C3%A9-{short_id}.zip")
     single = api.get(body["assets"][0]["download_url"])
     assert single["Content-Disposition"] == 'attachment; filename="albedo.png"'
+
+
+def test_iphone_heic_photos_upload_and_download_as_heic(upload, api_for, alice, project, isolated_storage):
+    pixels = np.random.default_rng(3).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    heic = heic_bytes(pixels)
+    response = upload(api_for(alice), project, [("IMG_0001.HEIC", heic)], roles=["flash"], previews="false")
+    assert response.status_code == 201, response.json()
+    asset = response.json()["assets"][0]
+    assert (asset["name"], asset["original_name"], asset["format"]) == ("flash.heic", "IMG_0001.HEIC", "heic")
+    assert (asset["width"], asset["height"], asset["channels"], asset["bit_depth"]) == (64, 48, 3, "8")
+    download = api_for(alice).get(asset["download_url"])
+    assert download["Content-Type"] == "image/heic" and b"".join(download.streaming_content) == heic

@@ -10,7 +10,8 @@ import { formError, h } from "./ui.js";
 export const MIN_SIDE = 64;
 
 export function photoSlot(label) {
-  const input = h("input", { type: "file", accept: "image/jpeg,image/png,.jpg,.jpeg,.png", class: "visually-hidden", tabindex: "-1",
+  const input = h("input", { type: "file", accept: "image/jpeg,image/png,image/heic,image/heif,.jpg,.jpeg,.png,.heic,.heif",
+    class: "visually-hidden", tabindex: "-1",
     id: `photo-${label}`, name: label });
   const preview = h("img", { alt: `${label} photo`, hidden: true });
   const caption = h("figcaption", {}, "");
@@ -39,9 +40,15 @@ export function photoSlot(label) {
     caption.className = "";
     caption.textContent = `Reading ${file.name}…`;
     let info = null;
-    try { info = await inspectPhoto(file, preview); } catch { /* not an image this browser decodes (HEIC, RAW, other files) */ }
+    try { info = await inspectPhoto(file, preview); } catch { /* not an image this browser decodes (HEIC in most browsers, RAW, other files) */ }
     if (token !== taking) return;
-    if (!info) reject(`${file.name} is not a JPEG or PNG photo this browser can read: export it as JPEG (HEIC and RAW files are not read).`);
+    if (!info && isHeic(file)) {
+      // The service reads HEIC (iPhones' photos); most browsers cannot show it, so it is checked there.
+      slot.file = file;
+      if (preview.src) URL.revokeObjectURL(preview.src);
+      preview.removeAttribute("src");
+      caption.textContent = `${file.name} · HEIC: checked by the service when the capture starts`;
+    } else if (!info) reject(`${file.name} is not a JPEG, PNG or HEIC photo: export it as JPEG (RAW files are not read).`);
     else if (Math.min(info.width, info.height) < MIN_SIDE) {
       reject(`${file.name} is ${info.width}×${info.height}: the capture needs photos at least ${MIN_SIDE} pixels on each side.`);
     } else {
@@ -61,6 +68,8 @@ export function photoSlot(label) {
   zone.addEventListener("drop", (e) => { e.preventDefault(); if (e.dataTransfer.files[0]) take(e.dataTransfer.files[0]); });
   return slot;
 }
+
+export const isHeic = (file) => /\.(heic|heif)$/i.test(file.name) || /^image\/hei[cf]/.test(file.type);
 
 /** Size, EXIF focal length and the share of clipped pixels (on a ≤512 px copy). */
 export async function inspectPhoto(file, img) {
