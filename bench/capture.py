@@ -53,6 +53,15 @@ CONDITIONS = {
 }
 
 
+def photo_maps(name: str, height: int, width: int):
+    """Maps made from one of the real texture photos the scikit-image wheel ships
+    (brick, grass, gravel: public domain; superres.data.real)."""
+    from materials.capture.synthetic import maps_from_photo
+    from superres.data.real import real_images
+
+    return maps_from_photo(real_images((name,))[0][1], height, width)
+
+
 def truth_at_tile(cap, result) -> dict:
     """Ground-truth maps sampled where the recovered tile's pixels lie in the photo."""
     rep = result.report
@@ -105,7 +114,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="1024x768", help="WIDTHxHEIGHT of the synthetic photos")
     ap.add_argument("--period", type=int, default=128, help="lattice period / stochastic tile size (px)")
-    ap.add_argument("--materials", default="tiles,weave,leather,brushed",
+    ap.add_argument("--materials", default="tiles,weave,leather,brushed",  # also photo:brick, photo:gravel, photo:grass
                     help="comma list; KIND@DEG turns a periodic material's lattice by DEG degrees")
     ap.add_argument("--conditions", default="clean,hard", help=f"comma list of {sorted(CONDITIONS)}")
     ap.add_argument("--quality", default="standard", choices=["fast", "standard", "high"])
@@ -121,9 +130,13 @@ def main() -> None:
     rows = []
     for condition in args.conditions.split(","):
         for spec in args.materials.split(","):
-            kind, _, turn = spec.partition("@")
-            cap = make_capture(kind, width=width, height=height, period=args.period, seed=1,
-                               rotation_deg=float(turn or 0), **CONDITIONS[condition])
+            if spec.startswith("photo:"):  # a real texture photo made into a material (maps_from_photo)
+                cap = make_capture(spec, width=width, height=height, seed=1, truth=photo_maps(spec[6:], height, width),
+                                   **{k: v for k, v in CONDITIONS[condition].items() if k != "deformation_px"})
+            else:
+                kind, _, turn = spec.partition("@")
+                cap = make_capture(kind, width=width, height=height, period=args.period, seed=1,
+                                   rotation_deg=float(turn or 0), **CONDITIONS[condition])
             kind = spec
             wall, cpu = time.perf_counter(), time.process_time()
             result = capture_material(cap.flash, cap.guide, fov_deg=cap.fov_deg, tile_size=args.period,

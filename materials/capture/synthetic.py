@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from imaging.color import linear_to_srgb
+from imaging.color import linear_to_srgb, srgb_to_linear
 from imaging.io import jpeg_roundtrip
 
 from .maps import SvbrdfMaps, resample_axes
@@ -232,6 +232,32 @@ def make_stochastic_maps(height: int, width: int, *, kind: str = "leather", seed
     return _as_maps(full)
 
 
+def maps_from_photo(photo: np.ndarray, height: int, width: int, *, mean_tilt_deg: float = 8.0) -> SvbrdfMaps:
+    """Ground-truth maps (height x width) of a material made from a real texture photo.
+
+    photo: (H,W,3) uint8 sRGB (a photo of bricks, gravel, grass...), scaled to cover the
+    size and cropped. The photo's colour is the albedo; its smoothed brightness is the
+    relief (bright = high, as on stones and mortar lit from above), scaled so that the
+    normals tilt by `mean_tilt_deg` on average; darker hollows are rougher; a dielectric
+    (F0 0.04), isotropic. Real textures repeat only roughly, so this tries the pipeline on
+    surfaces whose repeats nobody designed (`bench/capture.py --materials photo:brick`)."""
+    h0, w0 = photo.shape[:2]
+    scale = max(height / h0, width / w0)
+    size = (max(width, round(w0 * scale)), max(height, round(h0 * scale)))
+    resized = cv2.resize(photo, size, interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+    top, left = (resized.shape[0] - height) // 2, (resized.shape[1] - width) // 2
+    srgb = resized[top:top + height, left:left + width].astype(np.float32) / 255
+    albedo = 0.85 * np.asarray(srgb_to_linear(srgb), np.float32)
+    brightness = cv2.GaussianBlur(srgb.mean(-1), (0, 0), 1.5)
+    level = (brightness - brightness.mean()) / (brightness.std() + 1e-6)
+    gy, gx = np.gradient(level)
+    relief = math.tan(math.radians(mean_tilt_deg)) / max(float(np.hypot(gx, gy).mean()), 1e-6)
+    shape = (height, width)
+    return _as_maps(dict(albedo=albedo, spec=np.full(shape + (3,), 0.04), height=relief * level,
+                         rough=0.45 - 0.12 * np.clip(level, -1.5, 1.5),
+                         aniso=np.zeros(shape), angle=np.zeros(shape)))
+
+
 def deform(maps: SvbrdfMaps, amplitude_px: float, rng: np.random.Generator,
            scale_px: float | None = None) -> SvbrdfMaps:
     """The material stretched unevenly (fabric pulled by hand, a sagging or
@@ -355,7 +381,7 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
                  guide_gradient: float = 0.0, guide_window: float = 0.0,
                  misalignment_tilt_deg: float = 0.0, misalignment_zoom: float = 0.0,
                  flash_ambient: float = 0.0, vignetting: float = 0.0,
-                 flash_profile: float = 0.0) -> SyntheticCapture:
+                 flash_profile: float = 0.0, truth: SvbrdfMaps | None = None) -> SyntheticCapture:
     """One synthetic two-shot capture of a material kind.
 
     kind: one of PERIODIC_KINDS or STOCHASTIC_KINDS. The guide is moved by a
@@ -374,9 +400,15 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     flash_profile: the flash's own beam also falls off, by 1 - flash_profile * r^2,
     in the flash photo (a phone's LED lights the corners less than a point light).
     Neither has the form the pipeline fits (a power of the cosine off the axis).
+    truth: maps of the photo's size to render instead of a made-up kind
+    (`maps_from_photo`); `kind` then only names them.
     """
     rng = np.random.default_rng(seed + 1000)
-    if kind in PERIODIC_KINDS:
+    if truth is not None:
+        if truth.shape != (height, width):
+            raise ValueError(f"truth maps are {truth.shape}, the photos {(height, width)}")
+        lattice = None
+    elif kind in PERIODIC_KINDS:
         truth = make_periodic_maps(height, width, kind=kind, period=period, variation=variation,
                                    rotation_deg=rotation_deg, seed=seed, offset=(int(rng.integers(period)), int(rng.integers(period))))
         if deformation_px > 0:
