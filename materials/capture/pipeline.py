@@ -29,7 +29,7 @@ from .fit import FitSettings, FlashGeometry, fit_svbrdf, initial_albedo
 from imaging.lattice import Lattice, find_lattice, rectangular_cell
 from .height import height_from_normals, stretch
 from .maps import SvbrdfMaps, encode_maps, reframe
-from .observations import CLIP_LEVEL_SRGB, gather, room_light, sample
+from .observations import CLIP_LEVEL_SRGB, GAIN_RANGE, gather, room_light, sample
 from .renders import new_light_renders, psnr_srgb, rerender_flash
 from .shading import camera_distance
 from .stationarity import MAX_DETAIL_SPREAD, detail_spread
@@ -339,7 +339,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         master_lum = sample(guide_lum[..., None], periodic.tile_positions(origin, lattice, size))[..., 0]
         iu = np.mod(np.floor(tile_uv[..., 0] + 0.5).astype(int), size[1])
         iv = np.mod(np.floor(tile_uv[..., 1] + 0.5).astype(int), size[0])
-        gain = np.clip(guide_lum / np.maximum(master_lum[iv, iu], 1e-4), 0.6, 1.6)
+        gain = np.clip(guide_lum / np.maximum(master_lum[iv, iu], 1e-4), *GAIN_RANGE)
     else:
         tile_uv, gain = stochastic.coverage(positions, size, (h, w))
     rerender = rerender_flash(maps, tile_uv, gain, centre, distance, exposure,
