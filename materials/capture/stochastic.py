@@ -111,9 +111,9 @@ def match_positions(guide_rgb: np.ndarray, origin, side: int, *, progress=None, 
     return np.concatenate([master[:, None, :], shifted], axis=1).astype(np.float32)
 
 
-def coverage(positions: np.ndarray, size, image_size):
+def coverage(positions: np.ndarray, size, image_size) -> np.ndarray:
     """Tile coordinates (H,W,2) of photo pixels that some match covers (NaN
-    elsewhere), for re-rendering; the gain is left at 1 (H,W)."""
+    elsewhere), for re-rendering."""
     h, w = image_size
     th, tw = size
     uv = np.full((h, w, 2), np.nan, np.float32)
@@ -124,7 +124,7 @@ def coverage(positions: np.ndarray, size, image_size):
     ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
     uv[yi[ok], xi[ok], 0] = np.broadcast_to(tu[:, None], (p, k))[ok]
     uv[yi[ok], xi[ok], 1] = np.broadcast_to(tv[:, None], (p, k))[ok]
-    return uv, np.ones((h, w), np.float32)
+    return uv
 
 
 def make_tileable(maps: SvbrdfMaps, overlap: float = 0.25) -> SvbrdfMaps:
