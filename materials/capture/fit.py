@@ -271,7 +271,7 @@ BEAM_START = 0.1  # m = 0.01; m is the square of the parameter, whose gradient i
 BEAM_LR = 0.1
 # A small cost per unit of m: the one lobe of the shared stage otherwise lends its
 # misfit to a beam that is not there (weave, stretched: m 0.33, normals 2.39 -> 2.92 deg);
-# a real beam gains far more than it costs (m 1.3-1.6 found where the corners get 36 % less).
+# a real beam gains far more than it costs (m 1.0-1.4 found where the corners get 36 % less).
 BEAM_PRIOR = 0.003
 # Specular of the metal start of the shared stage, in the fit's exposure units (the albedo
 # estimate's 99th percentile is 0.8 there, and for a metal that estimate is mostly specular tail).

@@ -313,9 +313,10 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         settings = PRESETS["standard"][1]
     # The guide's colour of each master pixel: which pixels look alike (fit clusters).
     appearance = sample(cv2.GaussianBlur(guide, (0, 0), 1.0), master[:, None, :])[:, 0]
+    photo_centre = ((w - 1) / 2, (h - 1) / 2)  # where the optical axis meets the photo (the beam's axis)
     fitted, centre, residual, fit_times, details = fit_svbrdf(
         obs, centre, distance, settings, appearance=torch.from_numpy(np.ascontiguousarray(appearance)),
-        progress=report_progress, span=(0.4, 0.9), device=device, axis=((w - 1) / 2, (h - 1) / 2))
+        progress=report_progress, span=(0.4, 0.9), device=device, axis=photo_centre)
     # One common scale for albedo and specular (flash power unknown): the 99th
     # percentile of the albedo at 0.8, unless the specular needs more room
     # (metals: dark albedo, bright specular).
@@ -349,7 +350,7 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
     gain = np.clip(guide_lum / np.maximum(master_lum[iv, iu], 1e-4), *GAIN_RANGE)
     rerender = rerender_flash(maps, tile_uv, gain, centre, distance, exposure,
                               room=room * np.float32(details["room_level"]), beam=details["beam"],
-                              axis=((w - 1) / 2, (h - 1) / 2))
+                              axis=photo_centre)
     psnr = psnr_srgb(rerender, flash)
     if kind == "periodic":
         # The fit works in the photo's frame; the tile's own axes run along the
@@ -399,7 +400,8 @@ def capture_material(flash, guide, *, fov_deg: float | None = None, tile_size: i
         "room_light_in_flash": details["room_level"],
         "flash_beam_exponent": details["beam"],
         # What the beam leaves of a point light's light in the photo's corners.
-        "flash_beam_corner": round((1 + ((w / 2) ** 2 + (h / 2) ** 2) / distance**2) ** (-details["beam"] / 2), 4),
+        "flash_beam_corner": round((1 + (photo_centre[0] ** 2 + photo_centre[1] ** 2) / distance**2)
+                                   ** (-details["beam"] / 2), 4),
         "fit_residual": round(residual, 5),
         # Per frequency ring: the split-half agreement of the normal detail
         # (fit.split_half_slopes) and the weight the detail kept (fit.held_out_ring_weights);
