@@ -8,14 +8,16 @@ HR. Y-PSNR and SSIM on BT.601 luma with `scale` border pixels cropped, RGB PSNR
 bicubic and Lanczos-3 from `imaging.resize`. Held-out images: procedural seeds
 training never draws (`superres.data.corpus.heldout_set`) plus any files in
 `--images`. Speed: x4 512^2 -> 2048^2 (output MP/s) and peak RSS of a 1024^2 ->
-4096^2 job, each in a fresh process.
+4096^2 job, each in a fresh process. The network runs as the service runs 8-bit
+images (`--precision auto`: bfloat16 where the hardware does it fast).
 
-    .venv/bin/python bench/superres.py [--scales 2 4] [--images DIR] [--no-speed] [--jpeg Q]
+    .venv/bin/python bench/superres.py [--scales 2 4] [--images DIR] [--no-speed] [--jpeg Q] [--precision P]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -92,8 +94,13 @@ def load_images(directory: str | None, size: int, real: bool = True) -> list[tup
     return items
 
 
-def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None, jpeg: int | None = None) -> dict:
-    from superres.upscale import load_generator, upscale
+def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None, jpeg: int | None = None,
+             precision: str = "auto") -> dict:
+    from superres.upscale import fast_bf16, load_generator, upscale
+
+    if precision == "auto":  # as the service runs 8-bit inputs, which these are
+        precision = "bf16" if fast_bf16("cuda" if torch.cuda.is_available() else "cpu") else "fp32"
+    upscale = functools.partial(upscale, precision=precision)
 
     models = {f"model a={a:g}": load_generator(scale, a, weights_dir=weights_dir) for a in sharpness_levels}
     rows: dict[str, list[dict]] = {}
@@ -120,10 +127,12 @@ def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None, 
     keys = ("y_psnr", "y_ssim", "rgb_psnr", "hfen", "edge_energy")
     summary = {method: {k: float(np.mean([r[k] for r in rs])) for k in keys}
                for method, rs in rows.items()}
-    return {"scale": scale, "images": [n for n, _ in images], "mean": summary, "per_image": rows}
+    return {"scale": scale, "images": [n for n, _ in images], "precision": precision, "mean": summary,
+            "per_image": rows}
 
 
-def speed_child(size: int, scale: int, sharpness: float, weights_dir=None, ensemble: bool = False) -> None:
+def speed_child(size: int, scale: int, sharpness: float, weights_dir=None, ensemble: bool = False,
+                precision: str = "auto") -> None:
     """Runs in a fresh process: time one upscale and report peak RSS."""
     from superres.data.procedural import make_texture
     from superres.upscale import load_generator, upscale
@@ -133,19 +142,21 @@ def speed_child(size: int, scale: int, sharpness: float, weights_dir=None, ensem
     image = np.ascontiguousarray(image)
     started, cpu_started = time.perf_counter(), time.process_time()  # loading weights is part of a job
     generator = load_generator(scale, sharpness, weights_dir=weights_dir)
-    out, report = upscale(image, scale=scale, generator=generator, ensemble=ensemble)
+    out, report = upscale(image, scale=scale, generator=generator, ensemble=ensemble, precision=precision)
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started  # what a busy shared CPU does not distort
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"input": size, "output": out.shape[0], "seconds": round(seconds, 2),
                       "cpu_seconds": round(cpu_seconds, 2),
                       "output_mp_per_s": round(out.shape[0] * out.shape[1] / 1e6 / seconds, 3),
-                      "peak_rss_mb": round(peak_mb, 1), "torch_threads": torch.get_num_threads()}))
+                      "peak_rss_mb": round(peak_mb, 1), "torch_threads": torch.get_num_threads(),
+                      "precision": report["precision"]}))
 
 
 def run_speed(size: int, scale: int = 4, sharpness: float = 0.5, weights_dir=None, threads=None,
-              ensemble: bool = False) -> dict:
-    cmd = [sys.executable, __file__, "--speed-child", str(size), "--scales", str(scale), "--sharpness", str(sharpness)]
+              ensemble: bool = False, precision: str = "auto") -> dict:
+    cmd = [sys.executable, __file__, "--speed-child", str(size), "--scales", str(scale), "--sharpness", str(sharpness),
+           "--precision", precision]
     if ensemble:
         cmd += ["--ensemble"]
     if weights_dir:
@@ -157,7 +168,8 @@ def run_speed(size: int, scale: int = 4, sharpness: float = 0.5, weights_dir=Non
 
 
 def print_table(result: dict) -> None:
-    print(f"\nx{result['scale']} on {len(result['images'])} held-out {result.get('group', 'images')}")
+    print(f"\nx{result['scale']} on {len(result['images'])} held-out {result.get('group', 'images')}"
+          f" (network in {result['precision']})")
     print(f"{'method':<14}{'Y-PSNR':>9}{'Y-SSIM':>9}{'RGB-PSNR':>10}{'HFEN':>8}{'edges':>7}")
     for method, m in result["mean"].items():
         print(f"{method:<14}{m['y_psnr']:9.2f}{m['y_ssim']:9.4f}{m['rgb_psnr']:10.2f}{m['hfen']:8.3f}"
@@ -176,13 +188,15 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="write all figures to this file")
     parser.add_argument("--jpeg", type=int, default=None, metavar="Q",
                         help="save each low-resolution input as a JPEG of quality Q first (compressed sources)")
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                        help="the network's precision (auto: as the service runs 8-bit images)")
     parser.add_argument("--speed-child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--sharpness", type=float, default=0.5, help=argparse.SUPPRESS)
     parser.add_argument("--ensemble", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.speed_child:
         torch.set_num_threads(args.threads)
-        speed_child(args.speed_child, args.scales[0], args.sharpness, args.weights_dir, args.ensemble)
+        speed_child(args.speed_child, args.scales[0], args.sharpness, args.weights_dir, args.ensemble, args.precision)
         return
     torch.set_num_threads(args.threads)
     images = load_images(args.images, args.size, real=not args.no_real)
@@ -193,19 +207,21 @@ def main() -> None:
         for group, members in groups.items():
             if not members:
                 continue
-            result = evaluate(scale, members, weights_dir=args.weights_dir, jpeg=args.jpeg)
+            result = evaluate(scale, members, weights_dir=args.weights_dir, jpeg=args.jpeg, precision=args.precision)
             result["group"] = group + (f", JPEG q={args.jpeg} inputs" if args.jpeg else "")
             results["quality"].append(result)
             print_table(result)
     if not args.no_speed:
         for size, ensemble in ((512, False), (1024, False), (512, True)):
-            record = run_speed(size, weights_dir=args.weights_dir, threads=args.threads, ensemble=ensemble)
+            record = run_speed(size, weights_dir=args.weights_dir, threads=args.threads, ensemble=ensemble,
+                               precision=args.precision)
             record["ensemble"] = ensemble
             results["speed"].append(record)
             print(f"\nx4 {size}^2 -> {record['output']}^2{' (self-ensemble x8)' if ensemble else ''}: "
                   f"{record['seconds']} s, "
                   f"{record['output_mp_per_s']} output MP/s, CPU time {record['cpu_seconds']} s, "
-                  f"peak RSS {record['peak_rss_mb']} MB ({record['torch_threads']} torch threads)")
+                  f"peak RSS {record['peak_rss_mb']} MB ({record['torch_threads']} torch threads, "
+                  f"{record['precision']})")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 

@@ -26,7 +26,7 @@ from superres.data.pairs import PairSampler
 from superres.data.procedural import make_texture
 from superres.data.real import TRAIN as REAL_TRAIN
 from superres.data.real import real_images
-from superres.nets.generator import RRDBNet
+from superres.nets.generator import RRDBNet, deepen
 from superres.training.checkpoints import (export_weights, generator_from_state, load_weights_file,
                                            save_checkpoint)
 from superres.training.loop import Budget, StageConfig, train_stage
@@ -80,8 +80,15 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="GAN stage: share of clean bicubic pairs (default: as the PSNR stage, 0.5)")
     p.add_argument("--features", type=int, default=32)
     p.add_argument("--growth", type=int, default=16)
-    p.add_argument("--blocks", type=int, default=2)
+    p.add_argument("--blocks", type=int, default=2,
+                   help="RRDBs; with --init, a larger count appends new ones that start as identities")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--warmup-steps", type=int, default=0,
+                   help="PSNR stage: linear learning-rate warm-up (for a continued model: Adam's first steps "
+                        "otherwise shake it)")
+    p.add_argument("--bf16", action="store_true",
+                   help="forward passes in bfloat16 (autocast; weights and optimiser float32): faster on CPUs "
+                        "with AVX-512 BF16 and on recent GPUs")
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)
 
@@ -118,12 +125,17 @@ def main(argv=None) -> None:
         if args.init:
             initial = load_weights_file(args.init)
             meta["init"] = {"file": Path(args.init).name, **initial.get("meta", {})}
-            generator = generator_from_state(initial).train()
+            generator = generator_from_state(initial)
+            if args.blocks > generator.config["blocks"]:
+                meta["init"]["deepened_from_blocks"] = generator.config["blocks"]
+                generator = deepen(generator, args.blocks)
+            generator.train()
         else:
             generator = RRDBNet(args.scale, args.features, args.growth, args.blocks)
         result = train_stage(
             "psnr", generator, sampler, Budget(args.psnr_minutes, args.psnr_steps),
-            StageConfig(batch=args.batch, lr=args.lr, hfen_weight=2.0), val_pairs=val, log_path=log_path, device=device,
+            StageConfig(batch=args.batch, lr=args.lr, hfen_weight=2.0, bf16=args.bf16,
+                        warmup_steps=args.warmup_steps), val_pairs=val, log_path=log_path, device=device,
             checkpoint=lambda state: save_checkpoint(work / "psnr_checkpoint.pt", **state),
             select=lambda record: -record["val_psnr"])  # the best validation, not the last
         export_weights(generator, psnr_path, {**meta, **result})
@@ -134,7 +146,7 @@ def main(argv=None) -> None:
     gan_config = StageConfig(batch=args.batch, lr=args.gan_lr, lr_floor=0.2, l1_weight=args.gan_l1_weight,
                              hfen_weight=args.gan_hfen_weight, hfen_norm_weight=args.gan_hfen_norm_weight,
                              perceptual_weight=args.gan_perceptual_weight,
-                             gan_weight=args.gan_adv_weight)
+                             gan_weight=args.gan_adv_weight, bf16=args.bf16)
     start: dict = {}
 
     def sharpest_within_cost(record: dict) -> float | None:

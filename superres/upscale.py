@@ -15,6 +15,9 @@ Entry point for the job runner: `upscale(pixels, scale=..., ...)` -> `(pixels, r
   vector re-normalised to unit length before re-encoding.
 - `sharpness` in [0,1] interpolates the PSNR and GAN weights (ESRGAN network
   interpolation): 0 = most faithful, 1 = sharpest.
+- `precision="auto"` runs the network in bfloat16 where the hardware does it fast
+  and the output is 8-bit (its rounding error, ~0.001 rms, is a quarter of an
+  8-bit step); float32 otherwise.
 """
 
 from __future__ import annotations
@@ -48,6 +51,26 @@ DEFAULT_MAX_OUTPUT_PIXELS = 8192 * 8192
 DEFAULT_TILE, DEFAULT_OVERLAP = 320, 40
 
 Progress = Callable[[float, str], None]
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def fast_bf16(device: str | torch.device) -> bool:
+    """Whether `device` runs bfloat16 convolutions natively (CUDA from Ampere on; a CPU
+    with AVX-512 BF16 or AMX, where oneDNN runs them ~2x faster than float32)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    try:  # private probes (torch 2.2 on); without them, stay on float32
+        return any(probe() for probe in probes if probe is not None)
+    except Exception:
+        return False
+
+
+def _autocast_dtype(precision: str, bit_depth: str, device) -> torch.dtype | None:
+    if precision == "bf16" or (precision == "auto" and bit_depth == "8" and fast_bf16(device)):
+        return torch.bfloat16
+    return None
 
 
 class SuperResInputError(ValueError):
@@ -137,7 +160,8 @@ class _TileProgress:
 _DIHEDRAL = [(t, fy, fx) for t in (False, True) for fy in (False, True) for fx in (False, True)]
 
 
-def _ensemble_apply(generator: RRDBNet, lr_tile: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+def _ensemble_apply(generator: Callable[[torch.Tensor], torch.Tensor], lr_tile: torch.Tensor,
+                    clamp: bool = True) -> torch.Tensor:
     """Geometric self-ensemble (Lim et al., EDSR+, 2017): run the network on the tile's 8
     rotations/flips, undo each on the output and average. The network is only roughly
     equivariant, so the mean cancels part of its error; 8 times the work.
@@ -147,7 +171,7 @@ def _ensemble_apply(generator: RRDBNet, lr_tile: torch.Tensor, clamp: bool = Tru
         dims = [d for d, on in ((2, flip_y), (3, flip_x)) if on]
         x = lr_tile.transpose(2, 3) if transpose else lr_tile
         x = x.flip(dims) if dims else x
-        y = generator(x)
+        y = generator(x).float()
         y = y.clamp(0, 1) if clamp else y
         y = y.flip(dims) if dims else y
         y = y.transpose(2, 3) if transpose else y
@@ -156,20 +180,26 @@ def _ensemble_apply(generator: RRDBNet, lr_tile: torch.Tensor, clamp: bool = Tru
 
 
 def _run_network(generator: RRDBNet, rgb: np.ndarray, *, wrap: bool, tile: int, overlap: int,
-                 ticker: _TileProgress, device, ensemble: bool = False, clamp: bool = True) -> np.ndarray:
+                 ticker: _TileProgress, device, ensemble: bool = False, clamp: bool = True,
+                 autocast: torch.dtype | None = None) -> np.ndarray:
     """(H,W,3) float32 in [0,1] -> (H*s,W*s,3) float32 in [0,1], tiled.
 
     clamp=False keeps the network's overshoot (premultiplied colour and the alpha it is
-    divided by must overshoot alike, or the quotient drifts)."""
+    divided by must overshoot alike, or the quotient drifts). autocast: run the network's
+    convolutions in this dtype (bfloat16); its bicubic base stays float32."""
     from imaging.tiling import tiled_apply
+
+    def network(x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(torch.device(device).type, dtype=autocast or torch.bfloat16, enabled=autocast is not None):
+            return generator(x).float()
 
     def apply_tile(lr_tile: torch.Tensor) -> torch.Tensor:
         ticker.tick()
         with torch.no_grad():
             if ensemble:
-                return _ensemble_apply(generator, lr_tile.to(device), clamp).float().cpu()
-            out = generator(lr_tile.to(device))
-            return (out.clamp(0, 1) if clamp else out).float().cpu()
+                return _ensemble_apply(network, lr_tile.to(device), clamp).cpu()
+            out = network(lr_tile.to(device))
+            return (out.clamp(0, 1) if clamp else out).cpu()
 
     image = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
     out = tiled_apply(image, apply_tile, tile=tile, overlap=overlap, scale=generator.scale, wrap=wrap)
@@ -221,6 +251,7 @@ def upscale(
     generator: RRDBNet | None = None,
     ensemble: bool = False,
     back_projection: bool = True,
+    precision: str = "auto",
 ) -> tuple[np.ndarray, dict]:
     """Upscale one image or map.
 
@@ -233,7 +264,8 @@ def upscale(
     network over the 8 rotations/flips of each tile (higher fidelity, 8x the time).
     back_projection: make the output agree with the input when scaled back down
     (backprojection.py; for clean sources: turn it off for JPEG-compressed or noisy
-    ones, whose artefacts it would put back).
+    ones, whose artefacts it would put back). precision: "fp32", "bf16" or "auto" (bfloat16
+    for 8-bit images where the device runs it fast: about twice the speed on such a CPU).
     Returns `((H*scale,W*scale[,C]) same dtype, report dict)`.
     """
     started = time.perf_counter()
@@ -246,6 +278,8 @@ def upscale(
     if colour_space not in ("srgb", "linear"):
         raise SuperResInputError(f"colour space must be 'srgb' or 'linear', got {colour_space!r}")
     _check_sharpness(sharpness)  # also when a generator is given: the report states it
+    if precision not in PRECISIONS:
+        raise SuperResInputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if overlap < 0 or tile <= 2 * overlap:
         raise SuperResInputError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
     squeeze = pixels.ndim == 2
@@ -286,6 +320,7 @@ def upscale(
         generator = generator.to(device).eval()
     if generator.scale != scale:
         raise SuperResInputError(f"the model is x{generator.scale}, not x{scale}")
+    autocast = _autocast_dtype(precision, bit_depth, device)
 
     alpha_constant = alpha.shape[-1] == 0 or float(alpha.max() - alpha.min()) == 0.0
     passes = 1 + (0 if alpha_constant else 1)
@@ -299,7 +334,7 @@ def upscale(
     premultiply = role == "color" and not alpha_constant
     rgb_in = straight * alpha if premultiply else straight
     rgb_out = _run_network(generator, rgb_in, wrap=wrap, tile=tile, overlap=overlap, ticker=ticks[0], device=device,
-                           ensemble=ensemble, clamp=not premultiply)
+                           ensemble=ensemble, clamp=not premultiply, autocast=autocast)
     if back_projection:
         rgb_out = _back_project(rgb_in, rgb_out, wrap, clamp=not premultiply)
 
@@ -310,7 +345,7 @@ def upscale(
         else:
             grey = np.repeat(alpha, 3, axis=2)
             grey_out = _run_network(generator, grey, wrap=wrap, tile=tile, overlap=overlap, ticker=ticks[1],
-                                    device=device, ensemble=ensemble, clamp=not premultiply)
+                                    device=device, ensemble=ensemble, clamp=not premultiply, autocast=autocast)
             if back_projection:
                 grey_out = _back_project(grey, grey_out, wrap, clamp=not premultiply)
             alpha_out = grey_out.mean(axis=2, keepdims=True)
@@ -343,6 +378,7 @@ def upscale(
         "scale": scale, "sharpness": sharpness, "wrap": wrap, "role": role, "bit_depth": bit_depth,
         "input_size": [width, height], "output_size": [width * scale, height * scale], "channels": channels,
         "alpha_upscaled": not alpha_constant, "ensemble": ensemble, "back_projection": back_projection,
+        "precision": "bf16" if autocast is not None else "fp32",
         "model": str(model_path) if model_path else "built-in",
         "seconds": round(elapsed, 3),
         "output_megapixels_per_second": round(width * height * scale * scale / 1e6 / max(elapsed, 1e-9), 3),

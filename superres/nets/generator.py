@@ -91,5 +91,28 @@ class RRDBNet(nn.Module):
         return base + residual
 
 
+def deepen(generator: RRDBNet, blocks: int) -> RRDBNet:
+    """A copy of `generator` with RRDBs appended up to `blocks`, computing the same function.
+
+    Lets a trained network grow instead of starting over (the PSNR stage continues
+    from the copy): each new dense block's last convolution starts at zero, so the
+    new RRDB maps x to 1.2 x (its dense blocks are identities, plus its 0.2-scaled
+    skip); the tail convolution is scaled by 1/1.2 to absorb that.
+    """
+    config = dict(generator.config)
+    if blocks < config["blocks"]:
+        raise ValueError(f"cannot deepen a {config['blocks']}-block generator to {blocks} blocks")
+    grown = RRDBNet(**{**config, "blocks": blocks})
+    missing, unexpected = grown.load_state_dict(generator.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith("body.") for k in missing), (missing, unexpected)
+    with torch.no_grad():
+        for rrdb in list(grown.body)[config["blocks"]:]:
+            for dense in rrdb.blocks:
+                dense.convs[-1].weight.zero_()
+                dense.convs[-1].bias.zero_()
+        grown.body_tail.weight.div_(1.2 ** (blocks - config["blocks"]))
+    return grown
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

@@ -53,6 +53,9 @@ class StageConfig:
     batch: int = 8
     lr: float = 2e-4
     lr_floor: float = 0.05  # final learning rate as a fraction of `lr`
+    # Linear warm-up: Adam's first steps move every weight by about the learning rate
+    # whatever its gradient, which costs a trained model ~0.15 dB (x4, lr 1e-4, 60 steps).
+    warmup_steps: int = 0
     l1_weight: float = 1.0
     hfen_weight: float = 0.5
     # losses.hfen, the benchmark's HFEN, as a term: an L2 ratio over the batch, whose optimum is
@@ -62,6 +65,9 @@ class StageConfig:
     perceptual_weight: float = 0.0
     gan_weight: float = 0.0
     d_lr: float = 1e-4
+    # Forward passes in bfloat16 (autocast; master weights, losses and the optimiser stay
+    # float32): ~1.6x the steps on a CPU with AVX-512 BF16, where float32 is the bound.
+    bf16: bool = False
     val_every_s: float = 120.0
     checkpoint_every_s: float = 300.0
 
@@ -132,6 +138,7 @@ def train_stage(
         discriminator = (discriminator or PatchDiscriminator()).to(device).train()
         d_optimiser = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr, betas=(0.9, 0.99))
         perceptual = losses.PerceptualLoss().to(device)
+    autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16)
     log = _Logger(log_path)
     val_pairs = val_pairs or []
     record = {"stage": stage, "step": 0, **validate(generator, val_pairs, device)} if val_pairs else {}
@@ -151,10 +158,12 @@ def train_stage(
     step, running = 0, {}
     while not budget.done(step):
         fraction = budget.fraction(step)
+        warmup = min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps else 1.0
         for group in optimiser.param_groups:
-            group["lr"] = _cosine(fraction, config)
+            group["lr"] = _cosine(fraction, config) * warmup
         low, high = (t.to(device) for t in sampler.batch(config.batch))
-        sr = generator(low)
+        with autocast():
+            sr = generator(low).float()
         terms = {"l1": losses.pixel_l1(sr, high), "hfen": losses.hfen_loss(sr, high)}
         total = config.l1_weight * terms["l1"] + config.hfen_weight * terms["hfen"]
         if config.hfen_norm_weight:
@@ -164,15 +173,18 @@ def train_stage(
             terms["perceptual"] = perceptual(sr, high)
             # Generator step: the discriminator is frozen, real logits carry no graph.
             discriminator.requires_grad_(False)
-            real_logits = discriminator(high).detach()
-            terms["gan"] = losses.relativistic_g_loss(real_logits, discriminator(sr))
+            with autocast():
+                real_logits, fake_logits = discriminator(high).float().detach(), discriminator(sr).float()
+            terms["gan"] = losses.relativistic_g_loss(real_logits, fake_logits)
             total = total + config.perceptual_weight * terms["perceptual"] + config.gan_weight * terms["gan"]
         optimiser.zero_grad(set_to_none=True)
         total.backward()
         optimiser.step()
         if gan:
             discriminator.requires_grad_(True)
-            d_loss = losses.relativistic_d_loss(discriminator(high), discriminator(sr.detach()))
+            with autocast():
+                real_logits, fake_logits = discriminator(high).float(), discriminator(sr.detach()).float()
+            d_loss = losses.relativistic_d_loss(real_logits, fake_logits)
             d_optimiser.zero_grad(set_to_none=True)
             d_loss.backward()
             d_optimiser.step()

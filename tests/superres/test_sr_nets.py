@@ -1,8 +1,9 @@
+import pytest
 import torch
 import torch.nn.functional as F
 
 from superres.nets import FixedFeatureNet, PatchDiscriminator, RRDBNet
-from superres.nets.generator import count_parameters
+from superres.nets.generator import count_parameters, deepen
 
 
 def test_generator_is_small_and_upscales_by_its_scale():
@@ -21,6 +22,24 @@ def test_generator_starts_near_bicubic():
     # the residual branch is initialised small: a fresh model is bicubic plus a little
     assert (out - bicubic).abs().mean() < 0.05
     assert (out - bicubic).abs().max() > 0
+
+
+def test_deepened_generator_computes_the_same_function_and_trains_its_new_block():
+    torch.manual_seed(0)
+    generator = RRDBNet(2, features=8, growth=4, blocks=1).eval()
+    with torch.no_grad():  # a "trained" network: not at its bicubic start
+        for p in generator.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    grown = deepen(generator, 3)
+    assert grown.config["blocks"] == 3 and len(grown.body) == 3
+    low = torch.rand(1, 3, 12, 12)
+    with torch.no_grad():
+        assert torch.allclose(grown.eval()(low), generator(low), atol=1e-5)
+    # the new blocks are not dead: their zeroed convolutions get a gradient
+    grown.train()(low).square().mean().backward()
+    assert grown.body[2].blocks[0].convs[-1].weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError):
+        deepen(grown, 2)
 
 
 def test_discriminator_uses_spectral_norm_and_any_patch_size():

@@ -218,3 +218,23 @@ def test_data_maps_keep_their_channels_apart(tiny_generator):
 def test_sharpness_is_checked_with_a_given_generator_too(tiny_generator, sharpness):
     with pytest.raises(SuperResInputError, match="sharpness"):
         upscale(_texture(16), scale=2, sharpness=sharpness, generator=tiny_generator)
+
+
+def test_bfloat16_precision_stays_within_a_fraction_of_an_8_bit_step(tiny_generator):
+    image = (_texture(48) * 255 + 0.5).astype(np.uint8)
+    exact, exact_report = upscale(image, scale=2, generator=tiny_generator, precision="fp32")
+    fast, fast_report = upscale(image, scale=2, generator=tiny_generator, precision="bf16")
+    assert (exact_report["precision"], fast_report["precision"]) == ("fp32", "bf16")
+    difference = fast.astype(np.float32) - exact.astype(np.float32)
+    assert np.sqrt(np.mean(difference**2)) < 0.5  # 8-bit levels: mostly the same rounding
+    assert np.abs(difference).max() <= 4
+    # "auto" never takes bfloat16 for 16-bit or float images, whose precision it would waste
+    _, report16 = upscale(image.astype(np.uint16) * 257, scale=2, generator=tiny_generator)
+    _, report_float = upscale(image.astype(np.float32) / 255, scale=2, generator=tiny_generator)
+    assert report16["precision"] == report_float["precision"] == "fp32"
+    _, report8 = upscale(image, scale=2, generator=tiny_generator)
+    from superres.upscale import fast_bf16
+
+    assert report8["precision"] == ("bf16" if fast_bf16("cpu") else "fp32")
+    with pytest.raises(SuperResInputError, match="precision"):
+        upscale(image, scale=2, generator=tiny_generator, precision="fp16")
