@@ -121,6 +121,12 @@ def load_generator(scale: int, sharpness: float = 0.0, model_path: str | os.Path
         if gan_state is not None:
             if "gan_state_dict" in project:
                 gan_state = project["gan_state_dict"]
+            elif project["config"] != psnr_payload["config"]:
+                # The shipped sharpening direction belongs to the built-in network's shape.
+                raise SuperResInputError(
+                    f"this project's x{scale} model was fine-tuned from an earlier built-in model "
+                    f"({project['config']['blocks']} blocks, now {psnr_payload['config']['blocks']}): "
+                    "use sharpness 0 with it, or fine-tune again to sharpen")
             else:
                 gan_state = {k: project["state_dict"][k].float() + gan_state[k].float() - state[k].float()
                              for k in state}

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from superres.data.corpus import build_corpus
+from superres.nets.generator import RRDBNet
 from superres.upscale import SuperResInputError
 
 
@@ -41,6 +42,28 @@ def test_finetune_writes_a_model_usable_for_upscaling(tmp_path):
     out, info = upscale(low, scale=2, model_path=path, sharpness=0.5)
     assert out.shape == (32, 32, 3) and out.dtype == np.uint8
     assert info["model"] == str(path)
+
+
+def test_a_project_model_of_another_shape_cannot_borrow_the_shipped_sharpening(tmp_path):
+    import torch
+
+    from superres.training.checkpoints import export_weights
+    from superres.upscale import load_generator, upscale
+
+    shipped = load_generator(2, 0.0)
+    other = RRDBNet(**{**shipped.config, "blocks": shipped.config["blocks"] + 1})
+    path = tmp_path / "old_project_x2.pt"
+    export_weights(other, path)
+    low = np.full((12, 12, 3), 128, np.uint8)
+    out, _ = upscale(low, scale=2, model_path=path, sharpness=0.0)  # its own weights: fine
+    assert out.shape == (24, 24, 3)
+    with pytest.raises(SuperResInputError, match="fine-tune again"):
+        upscale(low, scale=2, model_path=path, sharpness=0.5)
+    # with its own GAN weights it needs nothing of the shipped model
+    payload = torch.load(path, weights_only=True)
+    payload["gan_state_dict"] = payload["state_dict"]
+    torch.save(payload, path)
+    assert upscale(low, scale=2, model_path=path, sharpness=0.5)[0].shape == (24, 24, 3)
 
 
 def test_finetune_rejects_too_few_images():
