@@ -50,6 +50,8 @@ CONDITIONS = {
     # lights them 20 % less than a point light would (a phone)
     "vignetted": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, vignetting=0.2,
                       flash_profile=0.2),
+    # "hard" through a phone's S-shaped tone curve over sRGB (shadows down, highlights compressed)
+    "toned": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, tone_contrast=0.3),
 }
 
 

@@ -325,9 +325,14 @@ def _corner_radius2(height: int, width: int) -> np.ndarray:
 
 
 def degrade(linear: np.ndarray, *, noise: float, jpeg_quality: int | None,
-            quantise: bool, rng: np.random.Generator) -> np.ndarray:
-    """Camera pipeline: clip, sRGB encode, noise (std in sRGB units), 8-bit, JPEG."""
+            quantise: bool, rng: np.random.Generator, tone_contrast: float = 0.0) -> np.ndarray:
+    """Camera pipeline: clip, sRGB encode, tone curve, noise (std in sRGB units), 8-bit, JPEG.
+
+    tone_contrast: a phone's extra S-shaped tone curve over the sRGB encoding,
+    (1 - k) x + k (3x^2 - 2x^3): shadows darker, highlights compressed (0 = plain sRGB)."""
     srgb = np.asarray(linear_to_srgb(np.clip(linear, 0, 1)), dtype=np.float32)
+    if tone_contrast:
+        srgb = (1 - tone_contrast) * srgb + tone_contrast * srgb * srgb * (3 - 2 * srgb)
     if noise > 0:
         srgb = srgb + rng.normal(0, noise, srgb.shape).astype(np.float32)
     if not quantise:
@@ -381,7 +386,8 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
                  guide_gradient: float = 0.0, guide_window: float = 0.0,
                  misalignment_tilt_deg: float = 0.0, misalignment_zoom: float = 0.0,
                  flash_ambient: float = 0.0, vignetting: float = 0.0,
-                 flash_profile: float = 0.0, truth: SvbrdfMaps | None = None) -> SyntheticCapture:
+                 flash_profile: float = 0.0, tone_contrast: float = 0.0,
+                 truth: SvbrdfMaps | None = None) -> SyntheticCapture:
     """One synthetic two-shot capture of a material kind.
 
     kind: one of PERIODIC_KINDS or STOCHASTIC_KINDS. The guide is moved by a
@@ -400,6 +406,8 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     flash_profile: the flash's own beam also falls off, by 1 - flash_profile * r^2,
     in the flash photo (a phone's LED lights the corners less than a point light).
     Neither has the form the pipeline fits (a power of the cosine off the axis).
+    tone_contrast: both photos go through a phone's S-shaped tone curve on top of
+    the sRGB encoding (`degrade`), which the pipeline takes for plain sRGB.
     truth: maps of the photo's size to render instead of a made-up kind
     (`maps_from_photo`); `kind` then only names them.
     """
@@ -439,7 +447,9 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
         r2 = _corner_radius2(height, width)
         flash_lin = flash_lin * ((1 - vignetting * r2) * (1 - flash_profile * r2))[..., None]
         guide_lin = guide_lin * (1 - vignetting * r2)[..., None]  # the lens, after the camera moved
-    flash = degrade(flash_lin, noise=noise, jpeg_quality=jpeg_quality, quantise=quantise, rng=rng)
-    guide = degrade(guide_lin, noise=noise, jpeg_quality=jpeg_quality, quantise=quantise, rng=rng)
+    flash = degrade(flash_lin, noise=noise, jpeg_quality=jpeg_quality, quantise=quantise, rng=rng,
+                    tone_contrast=tone_contrast)
+    guide = degrade(guide_lin, noise=noise, jpeg_quality=jpeg_quality, quantise=quantise, rng=rng,
+                    tone_contrast=tone_contrast)
     return SyntheticCapture(flash=flash, guide=guide, truth=truth, kind=kind, period=lattice,
                             centre=tuple(centre), fov_deg=fov_deg, guide_homography=homography)
