@@ -36,7 +36,7 @@ else
     CAPTURE=(--materials tiles,leather --conditions clean,hard)
     SR=(--scales 2 4)
     TEX=(--textures bricks,wood,photo:gravel)
-    TRAIN=(--psnr-minutes 2.5 --batch 32)
+    TRAIN=(--psnr-minutes 2.5 --batch 32 --bf16 --warmup-steps 200 --lr 1e-4)
     LIMIT=1
 fi
 
