@@ -89,6 +89,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--bf16", action="store_true",
                    help="forward passes in bfloat16 (autocast; weights and optimiser float32): faster on CPUs "
                         "with AVX-512 BF16 and on recent GPUs")
+    p.add_argument("--psnr-keep", choices=("best", "last"), default="best",
+                   help="PSNR stage: keep the weights of its best validation or of its last step")
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)
 
@@ -137,7 +139,8 @@ def main(argv=None) -> None:
             StageConfig(batch=args.batch, lr=args.lr, hfen_weight=2.0, bf16=args.bf16,
                         warmup_steps=args.warmup_steps), val_pairs=val, log_path=log_path, device=device,
             checkpoint=lambda state: save_checkpoint(work / "psnr_checkpoint.pt", **state),
-            select=lambda record: -record["val_psnr"])  # the best validation, not the last
+            # the best validation, or the last step (when the validation does not track the goal)
+            select=None if args.psnr_keep == "last" else lambda record: -record["val_psnr"])
         export_weights(generator, psnr_path, {**meta, **result})
         print("psnr stage:", json.dumps(result), flush=True)
 

@@ -27,6 +27,27 @@ def test_train_command_runs_both_stages_and_exports(tmp_path):
     assert (work / "gan_checkpoint.pt").exists()
 
 
+def test_train_command_grows_a_model_in_bf16_and_can_keep_the_last_step(tmp_path):
+    """--init with more --blocks grows the model; --psnr-keep last exports the last step's
+    weights, not the best validation's; --bf16 and --warmup-steps run (plumbing, 3 steps)."""
+    import torch
+
+    from superres import train
+    from superres.training.checkpoints import export_weights, load_weights_file
+
+    torch.manual_seed(0)
+    init = tmp_path / "init.pt"
+    export_weights(RRDBNet(2, features=8, growth=4, blocks=1), init)
+    out, work = tmp_path / "weights", tmp_path / "run"
+    train.main(["--scale", "2", "--init", str(init), "--blocks", "2", "--psnr-steps", "3", "--psnr-keep", "last",
+                "--bf16", "--warmup-steps", "2", "--corpus-count", "3", "--corpus-size", "48", "--lr-patch", "8",
+                "--batch", "2", "--real-repeat", "0", "--out-dir", str(out), "--work-dir", str(work)])
+    payload = load_weights_file(out / "x2_psnr.pt")
+    assert payload["config"]["blocks"] == 2
+    assert payload["meta"]["init"]["deepened_from_blocks"] == 1
+    assert payload["meta"]["steps"] == 3 and payload["meta"]["step"] == 3 and "selected_step" not in payload["meta"]
+
+
 def test_finetune_writes_a_model_usable_for_upscaling(tmp_path):
     from superres.training.finetune import finetune
     from superres.upscale import upscale
