@@ -96,10 +96,10 @@ def load_images(directory: str | None, size: int, real: bool = True) -> list[tup
 
 def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None, jpeg: int | None = None,
              precision: str = "auto") -> dict:
-    from superres.upscale import fast_bf16, load_generator, upscale
+    from superres.upscale import load_generator, resolve_precision, upscale
 
-    if precision == "auto":  # as the service runs 8-bit inputs, which these are
-        precision = "bf16" if fast_bf16("cuda" if torch.cuda.is_available() else "cpu") else "fp32"
+    # as the service runs 8-bit inputs, which these are
+    precision = resolve_precision(precision, "8", "cuda" if torch.cuda.is_available() else "cpu")
     upscale = functools.partial(upscale, precision=precision)
 
     models = {f"model a={a:g}": load_generator(scale, a, weights_dir=weights_dir) for a in sharpness_levels}

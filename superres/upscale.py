@@ -67,10 +67,12 @@ def fast_bf16(device: str | torch.device) -> bool:
         return False
 
 
-def _autocast_dtype(precision: str, bit_depth: str, device) -> torch.dtype | None:
+def resolve_precision(precision: str, bit_depth: str, device) -> str:
+    """"fp32" or "bf16": what `precision` ("auto", "fp32", "bf16") means for an image of
+    `bit_depth` ("8", "16", "32f") on `device`."""
     if precision == "bf16" or (precision == "auto" and bit_depth == "8" and fast_bf16(device)):
-        return torch.bfloat16
-    return None
+        return "bf16"
+    return "fp32"
 
 
 class SuperResInputError(ValueError):
@@ -187,16 +189,16 @@ def _ensemble_apply(generator: Callable[[torch.Tensor], torch.Tensor], lr_tile: 
 
 def _run_network(generator: RRDBNet, rgb: np.ndarray, *, wrap: bool, tile: int, overlap: int,
                  ticker: _TileProgress, device, ensemble: bool = False, clamp: bool = True,
-                 autocast: torch.dtype | None = None) -> np.ndarray:
+                 bf16: bool = False) -> np.ndarray:
     """(H,W,3) float32 in [0,1] -> (H*s,W*s,3) float32 in [0,1], tiled.
 
     clamp=False keeps the network's overshoot (premultiplied colour and the alpha it is
-    divided by must overshoot alike, or the quotient drifts). autocast: run the network's
-    convolutions in this dtype (bfloat16); its bicubic base stays float32."""
+    divided by must overshoot alike, or the quotient drifts). bf16: run the network's
+    convolutions under bfloat16 autocast; its bicubic base stays float32."""
     from imaging.tiling import tiled_apply
 
     def network(x: torch.Tensor) -> torch.Tensor:
-        with torch.autocast(torch.device(device).type, dtype=autocast or torch.bfloat16, enabled=autocast is not None):
+        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16):
             return generator(x).float()
 
     def apply_tile(lr_tile: torch.Tensor) -> torch.Tensor:
@@ -326,7 +328,7 @@ def upscale(
         generator = generator.to(device).eval()
     if generator.scale != scale:
         raise SuperResInputError(f"the model is x{generator.scale}, not x{scale}")
-    autocast = _autocast_dtype(precision, bit_depth, device)
+    precision = resolve_precision(precision, bit_depth, device)
 
     alpha_constant = alpha.shape[-1] == 0 or float(alpha.max() - alpha.min()) == 0.0
     passes = 1 + (0 if alpha_constant else 1)
@@ -340,7 +342,7 @@ def upscale(
     premultiply = role == "color" and not alpha_constant
     rgb_in = straight * alpha if premultiply else straight
     rgb_out = _run_network(generator, rgb_in, wrap=wrap, tile=tile, overlap=overlap, ticker=ticks[0], device=device,
-                           ensemble=ensemble, clamp=not premultiply, autocast=autocast)
+                           ensemble=ensemble, clamp=not premultiply, bf16=precision == "bf16")
     if back_projection:
         rgb_out = _back_project(rgb_in, rgb_out, wrap, clamp=not premultiply)
 
@@ -351,7 +353,7 @@ def upscale(
         else:
             grey = np.repeat(alpha, 3, axis=2)
             grey_out = _run_network(generator, grey, wrap=wrap, tile=tile, overlap=overlap, ticker=ticks[1],
-                                    device=device, ensemble=ensemble, clamp=not premultiply, autocast=autocast)
+                                    device=device, ensemble=ensemble, clamp=not premultiply, bf16=precision == "bf16")
             if back_projection:
                 grey_out = _back_project(grey, grey_out, wrap, clamp=not premultiply)
             alpha_out = grey_out.mean(axis=2, keepdims=True)
@@ -384,7 +386,7 @@ def upscale(
         "scale": scale, "sharpness": sharpness, "wrap": wrap, "role": role, "bit_depth": bit_depth,
         "input_size": [width, height], "output_size": [width * scale, height * scale], "channels": channels,
         "alpha_upscaled": not alpha_constant, "ensemble": ensemble, "back_projection": back_projection,
-        "precision": "bf16" if autocast is not None else "fp32",
+        "precision": precision,
         "model": str(model_path) if model_path else "built-in",
         "seconds": round(elapsed, 3),
         "output_megapixels_per_second": round(width * height * scale * scale / 1e6 / max(elapsed, 1e-9), 3),
