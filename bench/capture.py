@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from materials.capture import capture_material  # noqa: E402
 from materials.capture.maps import SvbrdfMaps, angle_difference_mod_pi, reframe, resample_axes  # noqa: E402
 from materials.capture.observations import sample  # noqa: E402
-from materials.capture.synthetic import make_capture  # noqa: E402
+from materials.capture.synthetic import make_capture, raw_photos  # noqa: E402
 
 CONDITIONS = {
     "clean": {},
@@ -52,6 +52,9 @@ CONDITIONS = {
                       flash_profile=0.2),
     # "hard" through a phone's S-shaped tone curve over sRGB (shadows down, highlights compressed)
     "toned": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, tone_contrast=0.3),
+    # "hard"'s variation and motion, taken as a phone's RAW files (Bayer DNG, 12-bit, linear,
+    # each shot with its own white balance, shot noise 1 % at white): no tone curve, no JPEG
+    "raw": dict(variation=0.05, misalignment_px=3.0, quantise=False, raw_noise=0.01),
 }
 
 
@@ -132,16 +135,21 @@ def main() -> None:
     rows = []
     for condition in args.conditions.split(","):
         for spec in args.materials.split(","):
+            options = dict(CONDITIONS[condition])
+            raw_noise = options.pop("raw_noise", None)
             if spec.startswith("photo:"):  # a real texture photo made into a material (maps_from_photo)
+                options.pop("deformation_px", None)
                 cap = make_capture(spec, width=width, height=height, seed=1, truth=photo_maps(spec[6:], height, width),
-                                   **{k: v for k, v in CONDITIONS[condition].items() if k != "deformation_px"})
+                                   **options)
             else:
                 kind, _, turn = spec.partition("@")
                 cap = make_capture(kind, width=width, height=height, period=args.period, seed=1,
-                                   rotation_deg=float(turn or 0), **CONDITIONS[condition])
+                                   rotation_deg=float(turn or 0), **options)
             kind = spec
+            # The RAW pair goes in as files: developing them (imaging.io) is part of the run.
+            flash, guide = (cap.flash, cap.guide) if raw_noise is None else raw_photos(cap, noise=raw_noise, seed=1)
             wall, cpu = time.perf_counter(), time.process_time()
-            result = capture_material(cap.flash, cap.guide, fov_deg=cap.fov_deg, tile_size=args.period,
+            result = capture_material(flash, guide, fov_deg=cap.fov_deg, tile_size=args.period,
                                       quality=args.quality, device=args.device)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             row = dict(material=kind, condition=condition, **metrics(cap, result), wall_s=wall, cpu_s=cpu,

@@ -1,4 +1,4 @@
-"""Read and write images: PNG, JPEG, TIFF, WebP and OpenEXR.
+"""Read and write images: PNG, JPEG, TIFF, WebP and OpenEXR; read HEIC and DNG.
 
 Pixels are decoded with OpenCV (it keeps 16-bit RGB, which Pillow does not),
 except the 8-bit TIFFs with alpha it gets wrong, which Pillow decodes; Pillow
@@ -8,6 +8,14 @@ from phones, Adobe RGB...) are converted to sRGB with LittleCMS. Headers are
 checked against `max_pixels` and the decoders' side limits before anything
 is decoded, so decompression bombs are refused cheaply. Whatever a parser
 raises on malformed data surfaces as ImageFormatError.
+
+DNG (the RAW format of phones and of Adobe's converter) is developed by LibRaw
+(rawpy) without a tone curve: camera white balance, the file's colour
+matrices to linear sRGB, then the exact sRGB encoding, as 16-bit pixels. So a
+RAW photo reads like a 16-bit PNG whose values are proportional to the light,
+which is what the capture fit wants from a phone (its JPEGs carry an S-shaped
+tone curve the fit cannot undo). Other camera RAW formats are refused with a
+message saying how to convert them.
 """
 
 import functools
@@ -51,12 +59,17 @@ _PIL_OPENERS = {
 _HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 _ORIENTATION_TAG = 0x0112
 _EXIF_IFD_TAG = 0x8769
-_ROTATED_FORMATS = ("jpeg", "tiff", "webp")
+_ROTATED_FORMATS = ("jpeg", "tiff", "webp", "dng")
 # OpenCV's TIFF decoder applies the Orientation tag itself, even with IMREAD_UNCHANGED
 # (as does Pillow's, used for grey+alpha TIFFs).
 _DECODER_ROTATES = ("tiff",)
 _MAX_EXIF_STRING = 256
 _ICC_PROFILE_TAG = 34675  # TIFF InterColorProfile
+_NEW_SUBFILE_TYPE_TAG = 254  # bit 0: a reduced-resolution version of another image in the file
+_DNG_VERSION_TAG = 50706
+# Camera RAW formats recognised by their first bytes, refused with a hint (DNG is read).
+_OTHER_RAW_HINT = ("(camera RAW files are read as DNG only): convert it with Adobe DNG Converter "
+                   "(free), or export a 16-bit TIFF or a JPEG")
 _EXTRA_SAMPLES_TAG = 338  # TIFF ExtraSamples: 1 associated (premultiplied) alpha, 2 unassociated
 _UNASSOCIATED_ALPHA = 2
 # The longest side the decoders accept: OpenCV refuses more than 2^20
@@ -82,7 +95,8 @@ class Image:
         dtype uint8, uint16 or float32 (float: linear, may exceed 1).
     bit_depth: "8", "16" or "32f".
     colour_space: "srgb" (integer formats) or "linear" (EXR and float TIFF).
-    format: "png", "jpeg", "tiff", "webp", "heic" or "exr".
+    format: "png", "jpeg", "tiff", "webp", "heic", "dng" or "exr" (a DNG comes
+        developed: 16-bit sRGB-encoded RGB, see the module docstring).
     exif: EXIF tags by name (IFD0 and the Exif sub-IFD) with JSON-friendly
         values: int, float (rationals), str, or tuples of those. Binary tags
         are dropped. After orientation is applied, "Orientation" reads 1.
@@ -90,7 +104,8 @@ class Image:
         done with it: {"name": its description (None if unreadable),
         "converted": True when the pixels were converted from it to sRGB,
         "reason": why not (None when converted)}. A HEIC photo that names its
-        colours by code points (nclx) instead: Display P3 is converted too. 8-bit RGB(A) pixels are
+        colours by code points (nclx) instead: Display P3 is converted too; a DNG's
+        camera colours are always converted (by its colour matrices). 8-bit RGB(A) pixels are
         converted by LittleCMS, 16-bit ones (which Pillow's LittleCMS cannot
         take) by imaging.icc when the profile is a matrix/TRC one (nearly all
         RGB profiles are); sRGB profiles are left alone. Pixels not converted
@@ -146,7 +161,25 @@ def _read_all(src) -> bytes:
     raise TypeError(f"expected a path, bytes or a binary file object, got {type(src).__name__}")
 
 
+def _other_raw_format(head: bytes) -> str | None:
+    """The name of a camera RAW format other than DNG that these bytes start, or None."""
+    if head[:4] == b"II*\0" and head[8:10] == b"CR":
+        return "Canon CR2"
+    if head[4:12] == b"ftypcrx ":
+        return "Canon CR3"
+    if head.startswith(b"FUJIFILMCCD-RAW"):
+        return "Fujifilm RAF"
+    if head[:4] in (b"IIRO", b"IIRS", b"MMOR"):
+        return "Olympus ORF"
+    if head[:4] == b"IIU\0":
+        return "Panasonic RW2"
+    return None
+
+
 def _sniff_format(head: bytes) -> str:
+    raw = _other_raw_format(head)
+    if raw:
+        raise ImageFormatError(f"{raw} files are not read {_OTHER_RAW_HINT}")
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
@@ -161,7 +194,7 @@ def _sniff_format(head: bytes) -> str:
         return "heic"
     if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
         raise ImageFormatError("AVIF images are not supported: save it as PNG, JPEG or HEIC")
-    raise ImageFormatError("not a supported image (PNG, JPEG, TIFF, WebP, HEIC or EXR)")
+    raise ImageFormatError("not a supported image (PNG, JPEG, TIFF, WebP, HEIC, DNG or EXR)")
 
 
 @contextmanager
@@ -222,7 +255,16 @@ def _probe_format(fp, fmt: str, head: bytes) -> ImageInfo:
     if fmt == "webp":
         return _probe_webp(fp.read(30))
     if fmt == "tiff":
+        start = fp.tell()
         tags = _tiff_directory(fp)
+        if _DNG_VERSION_TAG in tags:
+            fp.seek(start)
+            return _probe_dng(fp.read())
+        if int(np.atleast_1d(tags.get(_NEW_SUBFILE_TYPE_TAG, 0))[0]) & 1:
+            # Nikon NEF, Sony ARW, Pentax PEF...: a TIFF whose first image is the camera's
+            # small preview; decoding it would silently give a thumbnail.
+            raise ImageFormatError(f"the file's first image is a reduced-resolution preview, as in a camera "
+                                   f"RAW file {_OTHER_RAW_HINT}")
         bits = np.atleast_1d(tags.get(258, 1))[0]
         is_float = np.atleast_1d(tags.get(339, 1))[0] == 3
         samples = 3 if tags.get(262) == 3 else tags.get(277, 1)  # palette -> RGB
@@ -240,6 +282,67 @@ def _probe_format(fp, fmt: str, head: bytes) -> ImageInfo:
         return ImageInfo("png", width, height, channels, "16" if bit_depth_bits == 16 else "8")
     channels = {"L": 1, "LA": 2, "RGBA": 4}.get(image.mode, 3)
     return ImageInfo(fmt, width, height, channels, "8")
+
+
+def _open_raw(data: bytes):
+    """A rawpy.RawPy with the file's metadata read (nothing decoded yet); the caller closes it."""
+    import rawpy  # LibRaw: loaded only when a DNG comes
+
+    raw = rawpy.RawPy()
+    try:
+        raw.open_buffer(io.BytesIO(data))
+    except rawpy.LibRawError as exc:
+        raw.close()
+        raise ImageFormatError(f"unreadable DNG file ({_libraw_message(exc)})") from exc
+    return raw
+
+
+def _libraw_message(exc: Exception) -> str:
+    message = exc.args[0] if exc.args else exc
+    return message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+
+
+def _probe_dng(data: bytes) -> ImageInfo:
+    """Size of the developed image, before orientation (LibRaw's margins already cut)."""
+    raw = _open_raw(data)
+    try:
+        sizes = raw.sizes
+    finally:
+        raw.close()
+    return ImageInfo("dng", int(sizes.width), int(sizes.height), 3, "16")
+
+
+@functools.lru_cache(maxsize=1)
+def _linear_to_srgb_16bit() -> np.ndarray:
+    """Lookup table: 16-bit linear value -> 16-bit sRGB-encoded value."""
+    from imaging.color import linear_to_srgb
+
+    return from_float32(linear_to_srgb(np.arange(65536, dtype=np.float64) / 65535), "16")
+
+
+def _decode_dng(data: bytes) -> np.ndarray:
+    """DNG pixels (H, W, 3) uint16 sRGB-encoded, as stored (orientation not applied).
+
+    Developed linearly: the camera's white balance, the file's colour matrices to linear
+    sRGB primaries, the file's white level at 1 (LibRaw's default would rescale by the
+    brightest pixel found, so two shots of one scene would differ in scale), highlights
+    clipped there, no brightening and no tone curve; then the exact sRGB encoding."""
+    import rawpy
+
+    raw = _open_raw(data)
+    try:
+        raw.unpack()
+        linear = raw.postprocess(
+            gamma=(1, 1), no_auto_bright=True, output_bps=16, use_camera_wb=True,
+            output_color=rawpy.ColorSpace.sRGB, adjust_maximum_thr=0.0, user_flip=0,
+        )
+    except rawpy.LibRawError as exc:
+        raise ImageFormatError(f"corrupt or unsupported DNG file ({_libraw_message(exc)})") from exc
+    finally:
+        raw.close()
+    if linear.ndim != 3 or linear.shape[2] != 3 or linear.dtype != np.uint16:
+        raise ImageFormatError(f"unsupported DNG variant (develops to {linear.shape} {linear.dtype})")
+    return _linear_to_srgb_16bit()[linear]
 
 
 def _probe_webp(head: bytes) -> ImageInfo:
@@ -321,6 +424,8 @@ def _exif_dict(exif: PILImage.Exif) -> dict:
 def _check_complete(data: bytes, fmt: str) -> tuple:
     """Raise ImageFormatError for truncated/corrupt files; return their EXIF
     tags and their embedded ICC profile (bytes, or None)."""
+    if fmt == "dng":  # LibRaw reports a truncated file when it develops it
+        return _exif_dict(_tiff_ifd0(io.BytesIO(data))), None
     if fmt == "tiff":
         tags = _tiff_ifd0(io.BytesIO(data))
         # Strip (273/279) or tile (324/325) offsets and byte counts must lie inside the file.
@@ -619,6 +724,9 @@ def read_image(src, *, max_pixels=None, apply_exif_orientation=True) -> Image:
         nclx = None
         if info.format == "heic":
             pixels, nclx = _decode_heic(data, icc)
+        elif info.format == "dng":
+            pixels = _decode_dng(data)
+            nclx = {"name": "camera colour (DNG colour matrices)", "converted": True, "reason": None}
         elif info.format == "tiff" and info.channels == 2:
             pixels = _decode_tiff_grey_alpha(data, info)
         elif _tiff_unassociated_rgba(data, info):

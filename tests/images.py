@@ -5,6 +5,8 @@ import io
 import numpy as np
 from PIL import Image
 
+from materials.capture.synthetic import dng_photo as dng_bytes  # noqa: F401  (a phone's RAW file)
+
 
 def png_bytes(width=64, height=48, channels=3, dtype=np.uint8, seed=0) -> bytes:
     """A random PNG image of the given size, channels (1, 3, 4) and dtype (uint8 or uint16)."""
@@ -52,3 +54,4 @@ def heic_bytes(pixels: np.ndarray, *, exif: Image.Exif | None = None, nclx: dict
         options["nclx_profile"] = nclx
     heif.save(out, **options)
     return out.getvalue()
+

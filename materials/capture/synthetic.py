@@ -4,11 +4,13 @@ Materials are built directly at photo size (maps in flash-photo pixels), so a
 recovered master tile can be compared with the ground truth cropped at the
 tile's reported position. Photos are rendered with `shading` (the single
 shading model), then optionally degraded: per-repeat variation, sensor noise,
-8-bit sRGB quantisation, JPEG, a hand-held misalignment of the guide.
+8-bit sRGB quantisation, JPEG, a hand-held misalignment of the guide; or
+stored as a phone's RAW files (`raw_photos`: Bayer DNG, linear, 12-bit).
 """
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 
@@ -31,7 +33,7 @@ STOCHASTIC_KINDS = ("leather", "brushed")
 class SyntheticCapture:
     """A rendered pair with its ground truth.
 
-    flash, guide: (H,W,3) uint8 sRGB photos (or float32 linear when
+    flash, guide: (H,W,3) uint8 sRGB photos (float32 sRGB in [0,1] when
     `quantise=False`). truth: maps in flash-photo pixels. period: lattice
     period in px for periodic kinds (lattice is axis-aligned), else None.
     centre: true highlight centre (x, y). guide_homography: 3x3 mapping
@@ -453,3 +455,84 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
                     tone_contrast=tone_contrast)
     return SyntheticCapture(flash=flash, guide=guide, truth=truth, kind=kind, period=lattice,
                             centre=tuple(centre), fov_deg=fov_deg, guide_homography=homography)
+
+
+# XYZ (D65) -> linear sRGB. As a DNG's ColorMatrix1 (XYZ -> camera) it makes the camera's
+# native colours linear sRGB, so a developed file can be compared with what was written.
+_XYZ_TO_LINEAR_SRGB = np.array([[3.2404542, -1.5371385, -0.4985314],
+                                [-0.9692660, 1.8760108, 0.0415560],
+                                [0.0556434, -0.2040259, 1.0572252]])
+
+
+def _rationals(values, denominator=10000) -> list[int]:
+    return [v for value in np.ravel(values) for v in (int(round(value * denominator)), denominator)]
+
+
+def dng_photo(linear: np.ndarray, *, bayer: bool = True, orientation: int = 1, white: int = 4095,
+              black: int = 64, neutral=(1.0, 1.0, 1.0), focal_35mm: int | None = None) -> bytes:
+    """A phone-style DNG file of (H,W,3) linear RGB in [0,1] (1 = the sensor's white level).
+
+    bayer: an RGGB colour filter array of 16-bit samples, as Android phones write;
+    else 3-sample LinearRaw (demosaiced), as Apple ProRAW. neutral: the as-shot white
+    balance (the camera's response to white); the values are stored multiplied by it.
+    focal_35mm: EXIF FocalLengthIn35mmFilm, written in the main directory."""
+    import tifffile  # writes the TIFF structure; the DNG tags are ours
+
+    height, width, _ = linear.shape
+    stored = black + np.clip(linear * np.asarray(neutral), 0, 1) * (white - black)
+    if bayer:
+        mosaic = np.empty((height, width))
+        mosaic[0::2, 0::2] = stored[0::2, 0::2, 0]
+        mosaic[0::2, 1::2] = stored[0::2, 1::2, 1]
+        mosaic[1::2, 0::2] = stored[1::2, 0::2, 1]
+        mosaic[1::2, 1::2] = stored[1::2, 1::2, 2]
+        data, photometric, levels = np.rint(mosaic).astype(np.uint16), 32803, 1
+    else:
+        data, photometric, levels = np.rint(stored).astype(np.uint16), 34892, 3
+    tags = [
+        (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
+        (50707, "B", 4, (1, 1, 0, 0), True),  # DNGBackwardVersion
+        (50708, "s", 0, "Test Phone", True),  # UniqueCameraModel
+        (50714, "I", levels, (black,) * levels, True),  # BlackLevel
+        (50717, "I", levels, (white,) * levels, True),  # WhiteLevel
+        (50721, "2i", 9, _rationals(_XYZ_TO_LINEAR_SRGB), True),  # ColorMatrix1
+        (50778, "H", 1, (21,), True),  # CalibrationIlluminant1: D65
+        (50728, "2I", 3, _rationals(neutral), True),  # AsShotNeutral
+        (271, "s", 0, "Test", True),
+        (272, "s", 0, "Phone", True),
+        (274, "H", 1, (orientation,), True),
+    ]
+    if bayer:
+        tags += [(33421, "H", 2, (2, 2), True), (33422, "B", 4, (0, 1, 1, 2), True)]  # CFA: RGGB
+    if focal_35mm:
+        tags.append((41989, "H", 1, (focal_35mm,), True))
+    out = io.BytesIO()
+    tifffile.imwrite(out, data, photometric=photometric, extratags=tags, subfiletype=0,
+                     planarconfig=None if bayer else "contig")
+    return out.getvalue()
+
+
+def raw_photos(capture: SyntheticCapture, *, noise: float = 0.0, seed: int = 0) -> tuple[bytes, bytes]:
+    """The pair as a phone's RAW files would hold it: (flash, guide) Bayer DNGs, 12-bit.
+
+    capture: made with `quantise=False` (float sRGB, no JPEG, no tone curve, `noise=0`);
+    its photos are taken back to linear light, the flash's exposure as rendered (its
+    highlight clips where the render's did), the guide's exposed to a mean of 0.18.
+    noise: the sensor's shot noise, std noise * sqrt(value) in white-level units
+    (0.01: 1 % at white, 0.45 % at 0.2), plus a read noise of noise / 10. Each shot
+    gets its own white balance (the flash's daylight, the room's warmer light), which
+    the developer undoes."""
+    if capture.flash.dtype != np.float32:
+        raise ValueError("raw_photos needs a capture made with quantise=False")
+    rng = np.random.default_rng(seed)
+    files = []
+    for photo, exposure, neutral in ((capture.flash, None, (0.55, 1.0, 0.65)),
+                                     (capture.guide, 0.18, (0.4, 1.0, 0.8))):
+        linear = np.asarray(srgb_to_linear(photo), np.float64)
+        if exposure is not None:
+            linear = linear * (exposure / linear.mean())
+        if noise > 0:
+            std = noise * np.sqrt(np.clip(linear, 0, 1)) + noise / 10
+            linear = linear + rng.normal(0, 1, linear.shape) * std
+        files.append(dng_photo(linear, neutral=neutral))
+    return files[0], files[1]

@@ -402,7 +402,7 @@ def test_capture_form_checks_the_photos_before_submitting(page, project_url, ser
     page.set_input_files("#photo-guide", [{"name": "small.png", "mimeType": "image/png", "buffer": texture_png(40)}])
     page.wait_for_function("[...document.querySelectorAll('#capture-under-test figcaption')].every((c) => c.classList.contains('error'))")
     captions = form.locator("figcaption").all_inner_texts()
-    assert "notes.png is not a JPEG, PNG or HEIC photo" in captions[0], captions
+    assert "notes.png is not a JPEG, PNG, HEIC or DNG photo" in captions[0], captions
     assert "small.png is 40×40" in captions[1] and "at least 64 pixels" in captions[1], captions
     assert form.locator("img:visible").count() == 0 and form.locator("button[type=submit]").is_disabled()
     # An iPhone's HEIC, which Chromium cannot show, is taken and left to the service to check.
@@ -410,6 +410,13 @@ def test_capture_form_checks_the_photos_before_submitting(page, project_url, ser
     page.wait_for_function("document.querySelector('#capture-under-test figcaption').textContent.includes('HEIC')")
     assert "checked by the service" in form.locator("figcaption").first.inner_text()
     assert "error" not in (form.locator("figcaption").first.get_attribute("class") or "")
+    # So is a phone's RAW photo (DNG).
+    from tests.images import dng_bytes
+
+    dng = dng_bytes(np.full((64, 96, 3), 0.3))
+    page.set_input_files("#photo-guide", [{"name": "PXL_0001.dng", "mimeType": "image/x-adobe-dng", "buffer": dng}])
+    page.wait_for_function("document.querySelectorAll('#capture-under-test figcaption')[1].textContent.includes('DNG')")
+    assert "checked by the service" in form.locator("figcaption").nth(1).inner_text()
     page.set_input_files("#photo-flash", [{"name": "flash.jpg", "mimeType": "image/jpeg",
                                            "buffer": jpeg_with_focal_length(120, 90, 26, (255, 255, 255))}])
     page.set_input_files("#photo-guide", [{"name": "guide.png", "mimeType": "image/png", "buffer": texture_png(100)}])

@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from tests.images import heic_bytes, jpeg_bytes, png_bytes
+from tests.images import dng_bytes, heic_bytes, jpeg_bytes, png_bytes
 from webapp.models import Asset, AssetSet
 
 pytestmark = pytest.mark.django_db
@@ -253,3 +253,18 @@ def test_iphone_heic_photos_upload_and_download_as_heic(upload, api_for, alice, 
     assert (asset["width"], asset["height"], asset["channels"], asset["bit_depth"]) == (64, 48, 3, "8")
     download = api_for(alice).get(asset["download_url"])
     assert download["Content-Type"] == "image/heic" and b"".join(download.streaming_content) == heic
+
+
+def test_raw_dng_photos_upload_as_16_bit_and_download_as_dng(upload, api_for, alice, project, isolated_storage):
+    dng = dng_bytes(np.random.default_rng(3).random((48, 64, 3)) * 0.8, orientation=6)
+    response = upload(api_for(alice), project, [("PXL_0001.dng", dng)], roles=["guide"], previews="false")
+    assert response.status_code == 201, response.json()
+    asset = response.json()["assets"][0]
+    assert (asset["name"], asset["format"], asset["colour_space"]) == ("guide.dng", "dng", "srgb")
+    assert (asset["width"], asset["height"], asset["channels"], asset["bit_depth"]) == (48, 64, 3, "16")  # upright
+    download = api_for(alice).get(asset["download_url"])
+    assert download["Content-Type"] == "image/x-adobe-dng" and b"".join(download.streaming_content) == dng
+    # A camera RAW format that is not read gets a 400 that says what to do, and nothing is stored.
+    cr2 = b"II*\0\x10\0\0\0CR\x02\0" + bytes(4096)
+    refused = upload(api_for(alice), project, [("IMG_0002.CR2", cr2)], roles=["flash"], previews="false")
+    assert refused.status_code == 400 and "Adobe DNG Converter" in str(refused.json()), refused.json()

@@ -10,7 +10,7 @@ import { formError, h } from "./ui.js";
 export const MIN_SIDE = 64;
 
 export function photoSlot(label) {
-  const input = h("input", { type: "file", accept: "image/jpeg,image/png,image/heic,image/heif,.jpg,.jpeg,.png,.heic,.heif",
+  const input = h("input", { type: "file", accept: "image/jpeg,image/png,image/heic,image/heif,image/x-adobe-dng,.jpg,.jpeg,.png,.heic,.heif,.dng",
     class: "visually-hidden", tabindex: "-1",
     id: `photo-${label}`, name: label });
   const preview = h("img", { alt: `${label} photo`, hidden: true });
@@ -40,15 +40,19 @@ export function photoSlot(label) {
     caption.className = "";
     caption.textContent = `Reading ${file.name}…`;
     let info = null;
-    try { info = await inspectPhoto(file, preview); } catch { /* not an image this browser decodes (HEIC in most browsers, RAW, other files) */ }
+    try { info = await inspectPhoto(file, preview); } catch { /* not an image this browser decodes (HEIC in most browsers, DNG, other files) */ }
     if (token !== taking) return;
-    if (!info && isHeic(file)) {
-      // The service reads HEIC (iPhones' photos); most browsers cannot show it, so it is checked there.
+    const serviceChecked = info ? null : serviceCheckedFormat(file);
+    if (serviceChecked) {
+      // The service reads HEIC (iPhones' photos) and DNG (phones' RAW); browsers cannot show
+      // them, so they are checked there.
       slot.file = file;
       if (preview.src) URL.revokeObjectURL(preview.src);
       preview.removeAttribute("src");
-      caption.textContent = `${file.name} · HEIC: checked by the service when the capture starts`;
-    } else if (!info) reject(`${file.name} is not a JPEG, PNG or HEIC photo: export it as JPEG (RAW files are not read).`);
+      caption.textContent = `${file.name} · ${serviceChecked}: checked by the service when the capture starts`;
+    } else if (!info) {
+      reject(`${file.name} is not a JPEG, PNG, HEIC or DNG photo: export it as JPEG, or convert other RAW files to DNG.`);
+    }
     else if (Math.min(info.width, info.height) < MIN_SIDE) {
       reject(`${file.name} is ${info.width}×${info.height}: the capture needs photos at least ${MIN_SIDE} pixels on each side.`);
     } else {
@@ -69,7 +73,12 @@ export function photoSlot(label) {
   return slot;
 }
 
-export const isHeic = (file) => /\.(heic|heif)$/i.test(file.name) || /^image\/hei[cf]/.test(file.type);
+/** "HEIC" or "DNG" for the photo formats the service reads but browsers do not show, else null. */
+export function serviceCheckedFormat(file) {
+  if (/\.(heic|heif)$/i.test(file.name) || /^image\/hei[cf]/.test(file.type)) return "HEIC";
+  if (/\.dng$/i.test(file.name) || file.type === "image/x-adobe-dng") return "DNG";
+  return null;
+}
 
 /** Size, EXIF focal length and the share of clipped pixels (on a ≤512 px copy). */
 export async function inspectPhoto(file, img) {
