@@ -76,8 +76,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--gan-max-psnr-cost", type=float, default=1.0,
                    help="GAN stage: keep the validation with the lowest HFEN among those within this many dB "
                         "of the stage's starting validation PSNR")
+    p.add_argument("--clean-fraction", type=float, default=0.5,
+                   help="PSNR stage: share of clean bicubic pairs (the rest blurred, noisy or JPEG)")
     p.add_argument("--gan-clean-fraction", type=float, default=None,
-                   help="GAN stage: share of clean bicubic pairs (default: as the PSNR stage, 0.5)")
+                   help="GAN stage: share of clean bicubic pairs (default: as the PSNR stage)")
     p.add_argument("--features", type=int, default=32)
     p.add_argument("--growth", type=int, default=16)
     p.add_argument("--blocks", type=int, default=2,
@@ -115,7 +117,8 @@ def main(argv=None) -> None:
         # Photos are few but large; repeating them gives them a fair share of the crops
         # (the list holds references, so repeats cost no memory).
         images += [image for _, image in real_images(REAL_TRAIN)] * args.real_repeat
-    sampler = PairSampler(images, args.scale, args.lr_patch or LR_PATCH[args.scale], seed=args.seed)
+    sampler = PairSampler(images, args.scale, args.lr_patch or LR_PATCH[args.scale], seed=args.seed,
+                          clean_fraction=args.clean_fraction)
     val = validation_pairs(args.scale)
     print(f"corpus: {len(images)} images in {time.time() - started:.0f}s, device {device}", flush=True)
 
