@@ -53,8 +53,9 @@ CONDITIONS = {
     # "hard" through a phone's S-shaped tone curve over sRGB (shadows down, highlights compressed)
     "toned": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, tone_contrast=0.3),
     # "hard"'s variation and motion, taken as a phone's RAW files (Bayer DNG, 12-bit, linear,
-    # each shot with its own white balance, shot noise 1 % at white): no tone curve, no JPEG
-    "raw": dict(variation=0.05, misalignment_px=3.0, quantise=False, raw_noise=0.01),
+    # each shot with its own white balance, shot noise 1 % at white, the lens's shading
+    # stored with its gain maps): no tone curve, no JPEG
+    "raw": dict(variation=0.05, misalignment_px=3.0, quantise=False, raw_noise=0.01, raw_shading=0.5),
 }
 
 
@@ -136,7 +137,7 @@ def main() -> None:
     for condition in args.conditions.split(","):
         for spec in args.materials.split(","):
             options = dict(CONDITIONS[condition])
-            raw_noise = options.pop("raw_noise", None)
+            raw_noise, raw_shading = options.pop("raw_noise", None), options.pop("raw_shading", 0.0)
             if spec.startswith("photo:"):  # a real texture photo made into a material (maps_from_photo)
                 options.pop("deformation_px", None)
                 cap = make_capture(spec, width=width, height=height, seed=1, truth=photo_maps(spec[6:], height, width),
@@ -147,7 +148,8 @@ def main() -> None:
                                    rotation_deg=float(turn or 0), **options)
             kind = spec
             # The RAW pair goes in as files: developing them (imaging.io) is part of the run.
-            flash, guide = (cap.flash, cap.guide) if raw_noise is None else raw_photos(cap, noise=raw_noise, seed=1)
+            flash, guide = (cap.flash, cap.guide) if raw_noise is None else \
+                raw_photos(cap, noise=raw_noise, shading=raw_shading, seed=1)
             wall, cpu = time.perf_counter(), time.process_time()
             result = capture_material(flash, guide, fov_deg=cap.fov_deg, tile_size=args.period,
                                       quality=args.quality, device=args.device)

@@ -9,13 +9,12 @@ checked against `max_pixels` and the decoders' side limits before anything
 is decoded, so decompression bombs are refused cheaply. Whatever a parser
 raises on malformed data surfaces as ImageFormatError.
 
-DNG (the RAW format of phones and of Adobe's converter) is developed by LibRaw
-(rawpy) without a tone curve: camera white balance, the file's colour
-matrices to linear sRGB, then the exact sRGB encoding, as 16-bit pixels. So a
-RAW photo reads like a 16-bit PNG whose values are proportional to the light,
-which is what the capture fit wants from a phone (its JPEGs carry an S-shaped
-tone curve the fit cannot undo). Other camera RAW formats are refused with a
-message saying how to convert them.
+DNG (the RAW format of phones and of Adobe's converter) is developed by
+imaging.dng (LibRaw, no tone curve, the phone's lens shading applied) into
+16-bit sRGB-encoded pixels: a RAW photo reads like a 16-bit PNG whose values
+are proportional to the light, which is what the capture fit wants from a
+phone (its JPEGs carry an S-shaped tone curve the fit cannot undo). Other
+camera RAW formats are refused with a message saying how to convert them.
 """
 
 import functools
@@ -37,7 +36,7 @@ from PIL import (
 
 from pillow_heif.as_plugin import HeifImageFile
 
-from imaging import exr, icc as icc_profiles
+from imaging import dng, exr, icc as icc_profiles
 from imaging.errors import ImageFormatError, ImageTooLargeError
 
 __all__ = [
@@ -259,7 +258,8 @@ def _probe_format(fp, fmt: str, head: bytes) -> ImageInfo:
         tags = _tiff_directory(fp)
         if _DNG_VERSION_TAG in tags:
             fp.seek(start)
-            return _probe_dng(fp.read())
+            width, height = dng.size(fp.read())
+            return ImageInfo("dng", width, height, 3, "16")
         if int(np.atleast_1d(tags.get(_NEW_SUBFILE_TYPE_TAG, 0))[0]) & 1:
             # Nikon NEF, Sony ARW, Pentax PEF...: a TIFF whose first image is the camera's
             # small preview; decoding it would silently give a thumbnail.
@@ -282,67 +282,6 @@ def _probe_format(fp, fmt: str, head: bytes) -> ImageInfo:
         return ImageInfo("png", width, height, channels, "16" if bit_depth_bits == 16 else "8")
     channels = {"L": 1, "LA": 2, "RGBA": 4}.get(image.mode, 3)
     return ImageInfo(fmt, width, height, channels, "8")
-
-
-def _open_raw(data: bytes):
-    """A rawpy.RawPy with the file's metadata read (nothing decoded yet); the caller closes it."""
-    import rawpy  # LibRaw: loaded only when a DNG comes
-
-    raw = rawpy.RawPy()
-    try:
-        raw.open_buffer(io.BytesIO(data))
-    except rawpy.LibRawError as exc:
-        raw.close()
-        raise ImageFormatError(f"unreadable DNG file ({_libraw_message(exc)})") from exc
-    return raw
-
-
-def _libraw_message(exc: Exception) -> str:
-    message = exc.args[0] if exc.args else exc
-    return message.decode(errors="replace") if isinstance(message, bytes) else str(message)
-
-
-def _probe_dng(data: bytes) -> ImageInfo:
-    """Size of the developed image, before orientation (LibRaw's margins already cut)."""
-    raw = _open_raw(data)
-    try:
-        sizes = raw.sizes
-    finally:
-        raw.close()
-    return ImageInfo("dng", int(sizes.width), int(sizes.height), 3, "16")
-
-
-@functools.lru_cache(maxsize=1)
-def _linear_to_srgb_16bit() -> np.ndarray:
-    """Lookup table: 16-bit linear value -> 16-bit sRGB-encoded value."""
-    from imaging.color import linear_to_srgb
-
-    return from_float32(linear_to_srgb(np.arange(65536, dtype=np.float64) / 65535), "16")
-
-
-def _decode_dng(data: bytes) -> np.ndarray:
-    """DNG pixels (H, W, 3) uint16 sRGB-encoded, as stored (orientation not applied).
-
-    Developed linearly: the camera's white balance, the file's colour matrices to linear
-    sRGB primaries, the file's white level at 1 (LibRaw's default would rescale by the
-    brightest pixel found, so two shots of one scene would differ in scale), highlights
-    clipped there, no brightening and no tone curve; then the exact sRGB encoding."""
-    import rawpy
-
-    raw = _open_raw(data)
-    try:
-        raw.unpack()
-        linear = raw.postprocess(
-            gamma=(1, 1), no_auto_bright=True, output_bps=16, use_camera_wb=True,
-            output_color=rawpy.ColorSpace.sRGB, adjust_maximum_thr=0.0, user_flip=0,
-        )
-    except rawpy.LibRawError as exc:
-        raise ImageFormatError(f"corrupt or unsupported DNG file ({_libraw_message(exc)})") from exc
-    finally:
-        raw.close()
-    if linear.ndim != 3 or linear.shape[2] != 3 or linear.dtype != np.uint16:
-        raise ImageFormatError(f"unsupported DNG variant (develops to {linear.shape} {linear.dtype})")
-    return _linear_to_srgb_16bit()[linear]
 
 
 def _probe_webp(head: bytes) -> ImageInfo:
@@ -725,8 +664,10 @@ def read_image(src, *, max_pixels=None, apply_exif_orientation=True) -> Image:
         if info.format == "heic":
             pixels, nclx = _decode_heic(data, icc)
         elif info.format == "dng":
-            pixels = _decode_dng(data)
-            nclx = {"name": "camera colour (DNG colour matrices)", "converted": True, "reason": None}
+            pixels, development = dng.develop(data)
+            nclx = {"name": "camera colour (DNG colour matrices"
+                            + (", lens shading corrected)" if development.gain_maps else ")"),
+                    "converted": True, "reason": None}
         elif info.format == "tiff" and info.channels == 2:
             pixels = _decode_tiff_grey_alpha(data, info)
         elif _tiff_unassociated_rgba(data, info):

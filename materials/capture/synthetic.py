@@ -468,18 +468,56 @@ def _rationals(values, denominator=10000) -> list[int]:
     return [v for value in np.ravel(values) for v in (int(round(value * denominator)), denominator)]
 
 
+def lens_shading(height: int, width: int, strength: float, points=(13, 17)):
+    """A phone lens's shading, stronger in red than in blue: ((H,W,3) fall-off in (0,1],
+    (points_v, points_h, 3) correcting gains at a grid over the image, as a phone's DNG
+    stores them). Fall-off 1 - k r^2 per channel, r = 1 in the corners, k = strength *
+    (1.2, 1.0, 0.8); grid point (i, j) sits at relative position (i / (v-1), j / (h-1))."""
+    k = strength * np.array([1.2, 1.0, 0.8])
+
+    def fall_off(v, h):  # relative positions in [0, 1]
+        r2 = ((v - 0.5) ** 2 + (h - 0.5) ** 2) / 0.5
+        return 1 - k * r2[..., None]
+
+    rows = (np.arange(height) + 0.5) / height
+    cols = (np.arange(width) + 0.5) / width
+    v, h = np.linspace(0, 1, points[0]), np.linspace(0, 1, points[1])
+    return fall_off(*np.meshgrid(rows, cols, indexing="ij")), 1 / fall_off(*np.meshgrid(v, h, indexing="ij"))
+
+
+def _gain_map_opcodes(gains: np.ndarray, height: int, width: int) -> bytes:
+    """OpcodeList2 holding one GainMap per position of the RGGB pattern (as Android writes)."""
+    import struct
+
+    points_v, points_h, _ = gains.shape
+    opcodes = []
+    for (top, left), channel in (((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 2)):
+        parameters = struct.pack(">10I", top, left, height, width, 0, 1, 2, 2, points_v, points_h)
+        parameters += struct.pack(">4dI", 1 / (points_v - 1), 1 / (points_h - 1), 0.0, 0.0, 1)
+        parameters += gains[..., channel].astype(">f4").tobytes()
+        opcodes.append(struct.pack(">I4sII", 9, bytes((1, 3, 0, 0)), 0, len(parameters)) + parameters)
+    return struct.pack(">I", len(opcodes)) + b"".join(opcodes)
+
+
 def dng_photo(linear: np.ndarray, *, bayer: bool = True, orientation: int = 1, white: int = 4095,
-              black: int = 64, neutral=(1.0, 1.0, 1.0), focal_35mm: int | None = None) -> bytes:
+              black: int = 64, neutral=(1.0, 1.0, 1.0), focal_35mm: int | None = None,
+              shading: float = 0.0) -> bytes:
     """A phone-style DNG file of (H,W,3) linear RGB in [0,1] (1 = the sensor's white level).
 
     bayer: an RGGB colour filter array of 16-bit samples, as Android phones write;
     else 3-sample LinearRaw (demosaiced), as Apple ProRAW. neutral: the as-shot white
     balance (the camera's response to white); the values are stored multiplied by it.
-    focal_35mm: EXIF FocalLengthIn35mmFilm, written in the main directory."""
+    focal_35mm: EXIF FocalLengthIn35mmFilm, written in the main directory.
+    shading: the lens's shading (`lens_shading`) darkens the stored values, and its
+    correction is stored as GainMap opcodes (Bayer only), as phones do."""
     import tifffile  # writes the TIFF structure; the DNG tags are ours
 
     height, width, _ = linear.shape
-    stored = black + np.clip(linear * np.asarray(neutral), 0, 1) * (white - black)
+    stored = linear * np.asarray(neutral)
+    if shading:
+        fall_off, gains = lens_shading(height, width, shading)
+        stored = stored * fall_off
+    stored = black + np.clip(stored, 0, 1) * (white - black)
     if bayer:
         mosaic = np.empty((height, width))
         mosaic[0::2, 0::2] = stored[0::2, 0::2, 0]
@@ -506,13 +544,19 @@ def dng_photo(linear: np.ndarray, *, bayer: bool = True, orientation: int = 1, w
         tags += [(33421, "H", 2, (2, 2), True), (33422, "B", 4, (0, 1, 1, 2), True)]  # CFA: RGGB
     if focal_35mm:
         tags.append((41989, "H", 1, (focal_35mm,), True))
+    if shading:
+        if not bayer:
+            raise ValueError("lens shading is written for Bayer DNGs only")
+        opcodes = _gain_map_opcodes(gains, height, width)
+        tags.append((51009, 7, len(opcodes), opcodes, True))  # OpcodeList2, UNDEFINED bytes
     out = io.BytesIO()
     tifffile.imwrite(out, data, photometric=photometric, extratags=tags, subfiletype=0,
                      planarconfig=None if bayer else "contig")
     return out.getvalue()
 
 
-def raw_photos(capture: SyntheticCapture, *, noise: float = 0.0, seed: int = 0) -> tuple[bytes, bytes]:
+def raw_photos(capture: SyntheticCapture, *, noise: float = 0.0, shading: float = 0.0,
+               seed: int = 0) -> tuple[bytes, bytes]:
     """The pair as a phone's RAW files would hold it: (flash, guide) Bayer DNGs, 12-bit.
 
     capture: made with `quantise=False` (float sRGB, no JPEG, no tone curve, `noise=0`);
@@ -521,7 +565,8 @@ def raw_photos(capture: SyntheticCapture, *, noise: float = 0.0, seed: int = 0) 
     noise: the sensor's shot noise, std noise * sqrt(value) in white-level units
     (0.01: 1 % at white, 0.45 % at 0.2), plus a read noise of noise / 10. Each shot
     gets its own white balance (the flash's daylight, the room's warmer light), which
-    the developer undoes."""
+    the developer undoes. shading: the lens's shading (`lens_shading`), stored with
+    its correction, as phones do: the noise is that of the darker corners."""
     if capture.flash.dtype != np.float32:
         raise ValueError("raw_photos needs a capture made with quantise=False")
     rng = np.random.default_rng(seed)
@@ -531,8 +576,9 @@ def raw_photos(capture: SyntheticCapture, *, noise: float = 0.0, seed: int = 0) 
         linear = np.asarray(srgb_to_linear(photo), np.float64)
         if exposure is not None:
             linear = linear * (exposure / linear.mean())
-        if noise > 0:
-            std = noise * np.sqrt(np.clip(linear, 0, 1)) + noise / 10
-            linear = linear + rng.normal(0, 1, linear.shape) * std
-        files.append(dng_photo(linear, neutral=neutral))
+        fall_off = lens_shading(*linear.shape[:2], shading)[0] if shading else 1.0
+        if noise > 0:  # on what reaches the sensor: the shaded light
+            std = noise * np.sqrt(np.clip(linear * fall_off, 0, 1)) + noise / 10
+            linear = linear + rng.normal(0, 1, linear.shape) * std / fall_off
+        files.append(dng_photo(linear, neutral=neutral, shading=shading))
     return files[0], files[1]

@@ -1,6 +1,7 @@
 """DNG (camera RAW) reading: developed linearly by LibRaw, encoded as 16-bit sRGB."""
 
 import io
+import struct
 
 import numpy as np
 import pytest
@@ -8,7 +9,9 @@ from PIL import Image as PILImage
 from scipy.ndimage import gaussian_filter
 
 from imaging.color import srgb_to_linear
+from imaging import dng
 from imaging.io import ImageFormatError, ImageInfo, ImageTooLargeError, probe_image, read_image
+from materials.capture import synthetic
 from tests.images import dng_bytes
 
 
@@ -81,3 +84,50 @@ def test_broken_dng_and_other_camera_raw_files_get_clear_errors(light):
     PILImage.fromarray(np.zeros((12, 16, 3), np.uint8)).save(preview, "TIFF", tiffinfo={254: 1, 271: "NIKON"})
     with pytest.raises(ImageFormatError, match="reduced-resolution preview.*DNG"):
         read_image(preview.getvalue())
+
+
+def test_a_phones_lens_shading_gain_maps_are_applied():
+    """Phones store their lens shading correction as GainMap opcodes, which LibRaw (without
+    Adobe's SDK) ignores: uncorrected, this file's corners would read 0.4-0.6 of its centre,
+    redder or bluer by channel."""
+    scene = np.full((96, 128, 3), 0.4)
+    image = read_image(dng_bytes(scene, shading=0.5, neutral=(0.5, 1.0, 0.7)))
+    assert image.colour_profile["name"] == "camera colour (DNG colour matrices, lens shading corrected)"
+    error = np.abs(developed(image) / 0.4 - 1)[4:-4, 4:-4]
+    # What is left is the 13x17 grid's bilinear interpolation of a 1 / (1 - k r^2) correction.
+    assert error.max() < 0.03 and np.median(error) < 0.005, (error.max(), np.median(error))
+
+
+def test_gain_maps_are_placed_as_adobes_sdk_places_them(monkeypatch):
+    """Grid point (i, j) at relative position (i/(v-1), j/(h-1)) of the whole image, pixel
+    centres at (row + 0.5) / height: with a fine grid the correction is exact to quantisation
+    (a half-pixel or a one-point shift would leave a few per cent in the corners)."""
+    coarse = synthetic.lens_shading
+    monkeypatch.setattr(synthetic, "lens_shading", lambda h, w, s, points=(49, 65): coarse(h, w, s, points))
+    pixels, development = dng.develop(dng_bytes(np.full((96, 128, 3), 0.4), shading=0.5))
+    assert development.gain_maps == 4 and development.skipped_opcodes == []
+    error = np.abs(np.asarray(srgb_to_linear(pixels / 65535.0)) / 0.4 - 1)[4:-4, 4:-4]
+    assert error.max() < 0.004, error.max()
+
+
+def test_other_and_broken_opcodes_are_skipped_and_reported():
+    gain_map = dng.parse_opcodes(synthetic._gain_map_opcodes(np.ones((2, 2, 3), np.float32), 96, 128))[0]
+    assert gain_map[0] == 9 and dng.parse_gain_map(gain_map[2]).row_pitch == 2
+    with pytest.raises(ValueError):
+        dng.parse_gain_map(gain_map[2][:-4])  # one gain short
+    with pytest.raises(ValueError):
+        dng.parse_opcodes(b"\0\0\0\x02" + bytes(20))  # says 2 opcodes, holds less than one
+
+    class FakeRaw:  # LibRaw's view of a 4x4 Bayer image
+        raw_image_visible = np.full((4, 4), 1000, np.uint16)
+        raw_colors_visible = np.zeros((4, 4), np.uint8)
+        black_level_per_channel = [0, 0, 0, 0]
+        white_level = 4000
+
+    warp = struct.pack(">I4sII", 1, bytes((1, 3, 0, 0)), 1, 4) + bytes(4)  # WarpRectilinear, optional
+    development = dng.Development()
+    dng._apply_gain_maps(FakeRaw, struct.pack(">I", 1) + warp, development)
+    assert development.skipped_opcodes == ["OpcodeList2 #1: opcode 1 (optional)"]
+    assert (FakeRaw.raw_image_visible == 1000).all()
+    dng._apply_gain_maps(FakeRaw, b"\0\0\0\x05", development)
+    assert development.skipped_opcodes[-1] == "OpcodeList2 (unreadable)"

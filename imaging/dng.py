@@ -1,0 +1,238 @@
+"""DNG development: LibRaw (rawpy) without a tone curve, plus the phone's lens shading.
+
+A DNG is developed linearly: the file's lens-shading gain maps (below), the
+camera's white balance, the file's colour matrices to linear sRGB, the file's
+white level at 1 (LibRaw's default would rescale by the brightest pixel found,
+so two shots of one scene would differ in scale), highlights clipped there in
+every channel, no brightening and no tone curve; then the exact sRGB encoding
+in 16 bits. `imaging.io.read_image` hands it over like a 16-bit PNG whose
+values are proportional to the light.
+
+Lens shading: phones store their per-channel shading correction as GainMap
+opcodes in OpcodeList2 (applied to the linearised CFA data; DNG 1.3+, Adobe's
+SDK `dng_gain_map.cpp` is the reference for the interpolation). LibRaw
+applies opcodes only when built with Adobe's SDK, which rawpy's wheel is not,
+and an uncorrected phone photo is much darker and differently coloured in its
+corners. GainMaps on Bayer data are applied here, in place, before LibRaw
+develops; other opcodes are left out (`Development.skipped_opcodes`).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imaging.errors import ImageFormatError
+
+_OPCODE_LIST_2_TAG = 51009
+_GAIN_MAP_OPCODE = 9
+# An opcode the reader may skip when it does not know it (DNG spec, opcode flags bit 0).
+_OPTIONAL_FLAG = 1
+
+
+@dataclass
+class Development:
+    """What was done to a DNG besides the fixed steps of the module docstring."""
+
+    gain_maps: int = 0  # GainMap opcodes applied
+    skipped_opcodes: list[str] = field(default_factory=list)  # e.g. "OpcodeList2 #4 (not optional)"
+
+
+def _libraw_message(exc: Exception) -> str:
+    message = exc.args[0] if exc.args else exc
+    return message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+
+
+def _open(data: bytes):
+    """A rawpy.RawPy with the file's metadata read (nothing decoded yet); the caller closes it."""
+    import rawpy  # LibRaw: loaded only when a DNG comes
+
+    raw = rawpy.RawPy()
+    try:
+        raw.open_buffer(io.BytesIO(data))
+    except rawpy.LibRawError as exc:
+        raw.close()
+        raise ImageFormatError(f"unreadable DNG file ({_libraw_message(exc)})") from exc
+    return raw
+
+
+def size(data: bytes) -> tuple[int, int]:
+    """(width, height) of the developed image, before orientation (LibRaw's margins cut)."""
+    raw = _open(data)
+    try:
+        sizes = raw.sizes
+    finally:
+        raw.close()
+    return int(sizes.width), int(sizes.height)
+
+
+@functools.lru_cache(maxsize=1)
+def _linear_to_srgb_16bit() -> np.ndarray:
+    """Lookup table: 16-bit linear value -> 16-bit sRGB-encoded value."""
+    from imaging.color import linear_to_srgb
+
+    encoded = np.asarray(linear_to_srgb(np.arange(65536, dtype=np.float64) / 65535))
+    return np.rint(encoded * 65535).astype(np.uint16)
+
+
+def develop(data: bytes) -> tuple[np.ndarray, Development]:
+    """DNG pixels (H, W, 3) uint16 sRGB-encoded, as stored (orientation not applied)."""
+    import rawpy
+
+    development = Development()
+    raw = _open(data)
+    try:
+        raw.unpack()
+        if raw.raw_type == rawpy.RawType.Flat:  # a colour filter array: its shading maps can be applied
+            _apply_gain_maps(raw, _opcode_list_2(data), development)
+        linear = raw.postprocess(
+            gamma=(1, 1), no_auto_bright=True, output_bps=16, use_camera_wb=True,
+            output_color=rawpy.ColorSpace.sRGB, adjust_maximum_thr=0.0, user_flip=0,
+        )
+    except rawpy.LibRawError as exc:
+        raise ImageFormatError(f"corrupt or unsupported DNG file ({_libraw_message(exc)})") from exc
+    finally:
+        raw.close()
+    if linear.ndim != 3 or linear.shape[2] != 3 or linear.dtype != np.uint16:
+        raise ImageFormatError(f"unsupported DNG variant (develops to {linear.shape} {linear.dtype})")
+    return _linear_to_srgb_16bit()[linear], development
+
+
+def _opcode_list_2(data: bytes) -> bytes | None:
+    """OpcodeList2 of the main raw image (the directory with NewSubFileType 0), or None."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(io.BytesIO(data)) as tif:
+            directories = list(tif.pages)
+            for page in tif.pages:
+                directories += list(getattr(page, "pages", None) or [])  # SubIFDs
+            for page in directories:
+                tag = page.tags.get(_OPCODE_LIST_2_TAG)
+                if tag is not None and int(page.tags.valueof(254, 0)) & 1 == 0:
+                    return bytes(tag.value)
+    except (tifffile.TiffFileError, OSError, ValueError, KeyError, IndexError, struct.error):
+        return None  # LibRaw read the file; without readable opcodes it is developed as it is
+    return None
+
+
+@dataclass
+class GainMap:
+    """One GainMap opcode: gains at a grid of points over an area of the raw image.
+
+    top, left, bottom, right: the area, in raw-image pixels; plane, planes: the
+    image planes it acts on; row_pitch, col_pitch: every n-th row/column of the
+    area (2 on a Bayer image: one colour of the 2x2 pattern); points (v, h),
+    spacing (v, h), origin (v, h): the grid in coordinates relative to the whole
+    image (0..1); gains (points_v, points_h, map_planes) float32."""
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+    plane: int
+    planes: int
+    row_pitch: int
+    col_pitch: int
+    spacing: tuple[float, float]
+    origin: tuple[float, float]
+    gains: np.ndarray
+
+    def gain_grid(self, rows: np.ndarray, cols: np.ndarray, height: int, width: int,
+                  map_plane: int = 0) -> np.ndarray:
+        """(len(rows), len(cols)) gains at those pixels of a (height, width) image: bilinear
+        between the points, held beyond the first and last (as Adobe's SDK)."""
+        grid = self.gains[..., min(map_plane, self.gains.shape[2] - 1)]
+        r0, r1, fr = _grid_axis(rows, height, self.origin[0], self.spacing[0], grid.shape[0])
+        c0, c1, fc = _grid_axis(cols, width, self.origin[1], self.spacing[1], grid.shape[1])
+        upper = grid[np.ix_(r0, c0)] * (1 - fc) + grid[np.ix_(r0, c1)] * fc
+        lower = grid[np.ix_(r1, c0)] * (1 - fc) + grid[np.ix_(r1, c1)] * fc
+        return upper * (1 - fr[:, None]) + lower * fr[:, None]
+
+
+def _grid_axis(positions: np.ndarray, length: int, origin: float, spacing: float, count: int):
+    """Map-point indices below and above each pixel position, and the fraction between."""
+    index = np.clip(((positions + 0.5) / length - origin) / spacing, 0, count - 1)
+    low = np.floor(index).astype(int)
+    return low, np.minimum(low + 1, count - 1), index - low
+
+
+def parse_opcodes(blob: bytes) -> list[tuple[int, int, bytes]]:
+    """(opcode id, flags, parameters) of each opcode in a DNG opcode list (big-endian)."""
+    if len(blob) < 4:
+        raise ValueError("opcode list too short")
+    (count,) = struct.unpack_from(">I", blob, 0)
+    position, opcodes = 4, []
+    for _ in range(count):
+        if position + 16 > len(blob):
+            raise ValueError("opcode list truncated")
+        opcode_id, _version, flags, length = struct.unpack_from(">I4sII", blob, position)
+        position += 16
+        if position + length > len(blob):
+            raise ValueError("opcode list truncated")
+        opcodes.append((opcode_id, flags, blob[position:position + length]))
+        position += length
+    return opcodes
+
+
+def parse_gain_map(parameters: bytes) -> GainMap:
+    """A GainMap opcode's parameters (DNG 1.3, opcode 9); ValueError when malformed."""
+    if len(parameters) < 76:
+        raise ValueError("GainMap parameters truncated")
+    top, left, bottom, right, plane, planes, row_pitch, col_pitch, points_v, points_h = \
+        struct.unpack_from(">10I", parameters, 0)
+    spacing_v, spacing_h, origin_v, origin_h = struct.unpack_from(">4d", parameters, 40)
+    (map_planes,) = struct.unpack_from(">I", parameters, 72)
+    if points_v == 1:  # as the SDK: a single row or column of points covers everything
+        spacing_v, origin_v = 1.0, 0.0
+    if points_h == 1:
+        spacing_h, origin_h = 1.0, 0.0
+    count = points_v * points_h * map_planes
+    if (min(points_v, points_h, map_planes, row_pitch, col_pitch) < 1 or spacing_v <= 0 or spacing_h <= 0
+            or len(parameters) != 76 + 4 * count):
+        raise ValueError("malformed GainMap")
+    gains = np.frombuffer(parameters, ">f4", count, 76).astype(np.float32).reshape(points_v, points_h, map_planes)
+    return GainMap(top, left, bottom, right, plane, planes, row_pitch, col_pitch,
+                   (spacing_v, spacing_h), (origin_v, origin_h), gains)
+
+
+def _apply_gain_maps(raw, blob: bytes | None, development: Development) -> None:
+    """Apply OpcodeList2's GainMaps to LibRaw's (single-plane, CFA) raw data in place."""
+    if not blob:
+        return
+    try:
+        opcodes = parse_opcodes(blob)
+    except ValueError:
+        development.skipped_opcodes.append("OpcodeList2 (unreadable)")
+        return
+    # Stage 2 is the active area: LibRaw's visible raw image (a view of its buffer).
+    visible = raw.raw_image_visible
+    height, width = visible.shape
+    black = np.asarray(raw.black_level_per_channel, np.float32)[raw.raw_colors_visible]
+    white = float(raw.white_level)
+    scale = np.maximum(white - black, 1.0)
+    values = (visible.astype(np.float32) - black) / scale  # linearised, 1 = white
+    for number, (opcode_id, flags, parameters) in enumerate(opcodes, 1):
+        if opcode_id != _GAIN_MAP_OPCODE:
+            kind = "optional" if flags & _OPTIONAL_FLAG else "not optional"
+            development.skipped_opcodes.append(f"OpcodeList2 #{number}: opcode {opcode_id} ({kind})")
+            continue
+        try:
+            gain_map = parse_gain_map(parameters)
+        except ValueError:
+            development.skipped_opcodes.append(f"OpcodeList2 #{number}: malformed GainMap")
+            continue
+        if gain_map.plane > 0:  # a Bayer image has one plane
+            continue
+        rows = np.arange(gain_map.top, min(gain_map.bottom, height), gain_map.row_pitch)
+        cols = np.arange(gain_map.left, min(gain_map.right, width), gain_map.col_pitch)
+        if len(rows) and len(cols):
+            area = np.ix_(rows, cols)
+            values[area] = np.minimum(values[area] * gain_map.gain_grid(rows, cols, height, width), 1.0)
+            development.gain_maps += 1
+    if development.gain_maps:
+        visible[...] = np.clip(np.rint(black + values * scale), 0, 65535).astype(np.uint16)
