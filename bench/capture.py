@@ -52,6 +52,8 @@ CONDITIONS = {
                       flash_profile=0.2),
     # "hard" through a phone's S-shaped tone curve over sRGB (shadows down, highlights compressed)
     "toned": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, tone_contrast=0.3),
+    # "hard" with the flash 1 cm beside the lens at 30 cm (a phone's LED), where the model has it at the lens
+    "offset": dict(noise=0.01, jpeg_quality=90, variation=0.05, misalignment_px=3.0, flash_offset=0.033),
     # "hard"'s variation and motion, taken as a phone's RAW files (Bayer DNG, 12-bit, linear,
     # each shot with its own white balance, shot noise 1 % at white, the lens's shading
     # stored with its gain maps): no tone curve, no JPEG

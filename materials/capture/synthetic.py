@@ -23,7 +23,7 @@ from imaging.color import linear_to_srgb, srgb_to_linear
 from imaging.io import jpeg_roundtrip
 
 from .maps import SvbrdfMaps, resample_axes
-from .shading import camera_distance, flash_directions, render_flash, render_guide
+from .shading import camera_distance, flash_directions, render_flash, render_guide, render_point_light
 
 PERIODIC_KINDS = ("tiles", "weave")
 STOCHASTIC_KINDS = ("leather", "brushed")
@@ -300,10 +300,14 @@ def _as_maps(d: dict) -> SvbrdfMaps:
 
 
 def render_photos(maps: SvbrdfMaps, *, fov_deg: float = 65.0, centre=None,
-                  flash_power: float = 1.6, ambient: float = 0.7, window=(0.0, 0.0)):
+                  flash_power: float = 1.6, ambient: float = 0.7, window=(0.0, 0.0),
+                  flash_offset: float = 0.0):
     """Linear flash and guide photos (H,W,3), float32, unclipped.
 
-    centre: highlight centre (x, y) in pixels; default slightly off-centre.
+    centre: the camera's foot on the plane (x, y) in pixels, where a co-located
+    flash's highlight is; default slightly off-centre. flash_offset: the flash sits
+    this fraction of the camera's height beside the lens, along +x (a phone's LED:
+    1 cm at 30 cm is 0.033), instead of at it (the shading model's assumption).
     """
     h, w = maps.shape
     if centre is None:
@@ -314,7 +318,11 @@ def render_photos(maps: SvbrdfMaps, *, fov_deg: float = 65.0, centre=None,
     dirs, fall = flash_directions(cols, rows, centre, d)
     t = maps.to_torch()
     with torch.no_grad():
-        flash = flash_power * render_flash(t, dirs, fall)
+        if flash_offset:
+            camera = (centre[0], centre[1], d)
+            flash = flash_power * render_point_light(t, cols, rows, camera, (centre[0] + flash_offset * d, centre[1], d))
+        else:
+            flash = flash_power * render_flash(t, dirs, fall)
         guide = ambient * render_guide(t, window)
     return flash.numpy(), guide.numpy(), centre
 
@@ -388,7 +396,7 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
                  guide_gradient: float = 0.0, guide_window: float = 0.0,
                  misalignment_tilt_deg: float = 0.0, misalignment_zoom: float = 0.0,
                  flash_ambient: float = 0.0, vignetting: float = 0.0,
-                 flash_profile: float = 0.0, tone_contrast: float = 0.0,
+                 flash_profile: float = 0.0, tone_contrast: float = 0.0, flash_offset: float = 0.0,
                  truth: SvbrdfMaps | None = None) -> SyntheticCapture:
     """One synthetic two-shot capture of a material kind.
 
@@ -410,6 +418,7 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     Neither has the form the pipeline fits (a power of the cosine off the axis).
     tone_contrast: both photos go through a phone's S-shaped tone curve on top of
     the sRGB encoding (`degrade`), which the pipeline takes for plain sRGB.
+    flash_offset: the flash beside the lens (`render_photos`), not at it.
     truth: maps of the photo's size to render instead of a made-up kind
     (`maps_from_photo`); `kind` then only names them.
     """
@@ -433,7 +442,8 @@ def make_capture(kind: str = "tiles", *, height: int = 768, width: int = 1024, p
     if guide_window > 0:
         turn = np.random.default_rng(seed + 4000).uniform(0, 2 * math.pi)
         window = (guide_window * math.cos(turn), guide_window * math.sin(turn))
-    flash_lin, guide_lin, centre = render_photos(truth, fov_deg=fov_deg, centre=centre, window=window)
+    flash_lin, guide_lin, centre = render_photos(truth, fov_deg=fov_deg, centre=centre, window=window,
+                                                 flash_offset=flash_offset)
     if guide_gradient > 0:
         guide_lin = guide_lin * uneven_light(height, width, guide_gradient, np.random.default_rng(seed + 3000))[..., None]
     if flash_ambient > 0:

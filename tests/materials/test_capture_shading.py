@@ -147,3 +147,16 @@ def test_flash_render_is_the_general_brdf_with_light_at_the_camera(anisotropy):
     general = _brdf(directions.clone(), directions.clone(), maps) * cos * falloff
     assert (cos == 0).any() and (flash > 1).any()  # both sides of the surface, and highlights
     torch.testing.assert_close(flash, general, rtol=1e-9, atol=1e-12)
+
+
+def test_a_flash_beside_the_lens_renders_as_the_flash_at_it_when_the_offset_vanishes():
+    """synthetic.render_photos' flash_offset (a phone's LED beside the lens) goes through the
+    general point-light render; at no offset it must be the co-located flash exactly."""
+    from materials.capture.synthetic import make_periodic_maps, render_photos
+
+    maps = make_periodic_maps(48, 64, period=16, seed=1)
+    at_lens, _, _ = render_photos(maps)
+    beside, _, _ = render_photos(maps, flash_offset=1e-9)
+    np.testing.assert_allclose(beside, at_lens, rtol=1e-4, atol=1e-6)
+    moved, _, _ = render_photos(maps, flash_offset=0.033)
+    assert np.abs(moved - at_lens).mean() > 1e-3 * at_lens.mean()
