@@ -96,13 +96,20 @@ def load_images(directory: str | None, size: int, real: bool = True) -> list[tup
 
 def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None, jpeg: int | None = None,
              precision: str = "auto") -> dict:
-    from superres.upscale import load_generator, resolve_precision, upscale
+    from superres.upscale import load_generator, psnr_weights_path, resolve_precision, upscale
 
     # as the service runs 8-bit inputs, which these are
     precision = resolve_precision(precision, "8", "cuda" if torch.cuda.is_available() else "cpu")
     upscale = functools.partial(upscale, precision=precision)
 
-    models = {f"model a={a:g}": load_generator(scale, a, weights_dir=weights_dir) for a in sharpness_levels}
+    # The service's choice of PSNR model: the clean-trained one for clean sources, the one
+    # trained on degraded pairs too for compressed ones (superres.upscale, `source`).
+    source, other = ("clean", "degraded") if jpeg is None else ("degraded", "clean")
+    models = {f"model a={a:g}": load_generator(scale, a, weights_dir=weights_dir, source=source)
+              for a in sharpness_levels}
+    if psnr_weights_path(scale, other, weights_dir) != psnr_weights_path(scale, source, weights_dir):
+        # the other source's PSNR model, for comparison
+        models[f"model a=0 {other}-trained"] = load_generator(scale, 0.0, weights_dir=weights_dir, source=other)
     rows: dict[str, list[dict]] = {}
     for name, hr in images:
         h, w = hr.shape[0] // scale * scale, hr.shape[1] // scale * scale
@@ -127,7 +134,7 @@ def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None, 
     keys = ("y_psnr", "y_ssim", "rgb_psnr", "hfen", "edge_energy")
     summary = {method: {k: float(np.mean([r[k] for r in rs])) for k in keys}
                for method, rs in rows.items()}
-    return {"scale": scale, "images": [n for n, _ in images], "precision": precision, "mean": summary,
+    return {"scale": scale, "images": [n for n, _ in images], "precision": precision, "source": source, "mean": summary,
             "per_image": rows}
 
 
@@ -169,10 +176,11 @@ def run_speed(size: int, scale: int = 4, sharpness: float = 0.5, weights_dir=Non
 
 def print_table(result: dict) -> None:
     print(f"\nx{result['scale']} on {len(result['images'])} held-out {result.get('group', 'images')}"
-          f" (network in {result['precision']})")
-    print(f"{'method':<14}{'Y-PSNR':>9}{'Y-SSIM':>9}{'RGB-PSNR':>10}{'HFEN':>8}{'edges':>7}")
+          f" (network in {result['precision']}; PSNR model for {result.get('source', 'clean')} sources)")
+    width = max(14, *(len(method) + 1 for method in result["mean"]))
+    print(f"{'method':<{width}}{'Y-PSNR':>9}{'Y-SSIM':>9}{'RGB-PSNR':>10}{'HFEN':>8}{'edges':>7}")
     for method, m in result["mean"].items():
-        print(f"{method:<14}{m['y_psnr']:9.2f}{m['y_ssim']:9.4f}{m['rgb_psnr']:10.2f}{m['hfen']:8.3f}"
+        print(f"{method:<{width}}{m['y_psnr']:9.2f}{m['y_ssim']:9.4f}{m['rgb_psnr']:10.2f}{m['hfen']:8.3f}"
               f"{m['edge_energy']:7.2f}")
 
 
@@ -183,7 +191,7 @@ def main() -> None:
     parser.add_argument("--images", default=None, help="directory of extra held-out images")
     parser.add_argument("--no-real", action="store_true", help="leave out the held-out real photos")
     parser.add_argument("--no-speed", action="store_true")
-    parser.add_argument("--weights-dir", default=None, help="x{2,4}_{psnr,gan}.pt to test (default: shipped)")
+    parser.add_argument("--weights-dir", default=None, help="x{2,4}_{psnr,psnr_clean,gan}.pt to test (default: shipped)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads")
     parser.add_argument("--json", default=None, help="write all figures to this file")
     parser.add_argument("--jpeg", type=int, default=None, metavar="Q",

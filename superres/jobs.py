@@ -29,6 +29,12 @@ class UpscaleParams(serializers.Serializer):
         help_text="Make the output agree with the input when scaled back down (about +0.1 dB on clean "
                   "sources); auto: on unless the input is a JPEG or WebP file, whose compression "
                   "artefacts it would put back. Turn it off for noisy sources too.")
+    source = serializers.ChoiceField(
+        choices=["auto", "clean", "degraded"], default="auto",
+        help_text="Which fidelity model: one trained on exact down-scales (clean sources: PNG, TIFF, EXR) or "
+                  "one also trained on blurred, noisy and JPEG-compressed images, which does not sharpen their "
+                  "artefacts; auto: degraded for JPEG, WebP and HEIC files. Choose degraded for lossless files "
+                  "that were compressed before (e.g. DXT/BC textures).")
     ensemble = serializers.BooleanField(default=False,
                                         help_text="Average the network over the 8 rotations/flips of the input: "
                                                   "about +0.15 dB (x4) for 8x the time.")
@@ -107,12 +113,15 @@ def run_upscale(ctx) -> None:
         wrap = _switch(ctx.params["wrap"], lambda: looks_tileable(pixels))
         back_projection = _switch(ctx.params.get("back_projection", "auto"),
                                   lambda: image.format not in LOSSY_FORMATS)
+        source = ctx.params.get("source", "auto")
+        if source == "auto":
+            source = "degraded" if image.format in LOSSY_FORMATS else "clean"
         try:
             pixels, report = upscale(pixels, scale=scale, sharpness=sharpness, wrap=wrap,
                                      role=sr_role(asset.role), colour_space=asset.colour_space,
                                      max_output_pixels=MAX_OUTPUT_PIXELS, progress=progress,
                                      model_path=model_path, ensemble=ctx.params["ensemble"],
-                                     back_projection=back_projection)
+                                     back_projection=back_projection, source=source)
         except SuperResInputError as exc:
             raise JobInputError(f"{asset.display_name}: {exc}") from exc
         if model_path is not None:  # the project model's id, not a path on the worker

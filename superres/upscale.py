@@ -15,6 +15,11 @@ Entry point for the job runner: `upscale(pixels, scale=..., ...)` -> `(pixels, r
   vector re-normalised to unit length before re-encoding.
 - `sharpness` in [0,1] interpolates the PSNR and GAN weights (ESRGAN network
   interpolation): 0 = most faithful, 1 = sharpest.
+- `source`: the PSNR end is the model for "clean" sources (lossless files: trained
+  on exact bicubic down-scales only; x{scale}_psnr_clean.pt) or for "degraded" ones
+  (JPEG, WebP, HEIC: trained on half blurred, noisy or JPEG-compressed pairs, so it
+  does not sharpen their artefacts; x{scale}_psnr.pt). A scale without a clean
+  model uses the other for both.
 - `precision="auto"` runs the network in bfloat16 where the hardware does it fast
   and the output is 8-bit (its rounding error, ~0.001 rms, is a quarter of an
   8-bit step); float32 otherwise.
@@ -52,6 +57,7 @@ DEFAULT_TILE, DEFAULT_OVERLAP = 320, 40
 
 Progress = Callable[[float, str], None]
 PRECISIONS = ("auto", "fp32", "bf16")
+SOURCES = ("clean", "degraded")
 
 
 def fast_bf16(device: str | torch.device) -> bool:
@@ -97,19 +103,32 @@ def _check_sharpness(sharpness) -> None:
         raise SuperResInputError(f"sharpness must be between 0 and 1, got {sharpness}")
 
 
+def psnr_weights_path(scale: int, source: str = "clean", weights_dir: str | os.PathLike | None = None) -> Path:
+    """The built-in PSNR model for a source: x{scale}_psnr_clean.pt for clean sources where it
+    exists, else x{scale}_psnr.pt (trained on clean and degraded pairs)."""
+    if source not in SOURCES:
+        raise SuperResInputError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    clean = shipped_weights_path(scale, "psnr_clean", weights_dir)
+    return clean if source == "clean" and clean.exists() else shipped_weights_path(scale, "psnr", weights_dir)
+
+
 def load_generator(scale: int, sharpness: float = 0.0, model_path: str | os.PathLike | None = None,
-                   device: str | torch.device = "cpu", weights_dir: str | os.PathLike | None = None) -> RRDBNet:
+                   device: str | torch.device = "cpu", weights_dir: str | os.PathLike | None = None,
+                   source: str = "clean") -> RRDBNet:
     """Generator for `scale` with weights `(1-sharpness)*PSNR + sharpness*GAN`.
 
+    `source`: "clean" or "degraded", which built-in PSNR model (`psnr_weights_path`).
     `model_path`: a project model written by `superres.training.finetune`; it
-    holds a fine-tuned PSNR state and optionally a GAN state; without a GAN state
-    the shipped GAN-minus-PSNR difference is added (same direction of sharpening).
-    `weights_dir`: where the built-in x{scale}_psnr.pt / _gan.pt live (default: shipped).
+    holds a fine-tuned PSNR state (used for either source) and optionally a GAN
+    state; without a GAN state the shipped GAN-minus-PSNR difference is added
+    (same direction of sharpening).
+    `weights_dir`: where the built-in x{scale}_psnr(_clean).pt / _gan.pt live (default: shipped).
     """
     if scale not in SCALES:
         raise SuperResInputError(f"scale must be 2 or 4, got {scale}")
     _check_sharpness(sharpness)
-    psnr_payload = load_weights_file(shipped_weights_path(scale, "psnr", weights_dir))
+    # A project model is a fine-tuned x{scale}_psnr.pt: its sharpening direction is taken against that.
+    psnr_payload = load_weights_file(psnr_weights_path(scale, "degraded" if model_path else source, weights_dir))
     state = psnr_payload["state_dict"]
     gan_state = None
     if sharpness > 0:
@@ -260,6 +279,7 @@ def upscale(
     ensemble: bool = False,
     back_projection: bool = True,
     precision: str = "auto",
+    source: str = "clean",
 ) -> tuple[np.ndarray, dict]:
     """Upscale one image or map.
 
@@ -274,6 +294,8 @@ def upscale(
     (backprojection.py; for clean sources: turn it off for JPEG-compressed or noisy
     ones, whose artefacts it would put back). precision: "fp32", "bf16" or "auto" (bfloat16
     for 8-bit images where the device runs it fast: about twice the speed on such a CPU).
+    source: "clean" (lossless sources) or "degraded" (JPEG-compressed, noisy): which
+    built-in PSNR model (module docstring; ignored when `generator` is given).
     Returns `((H*scale,W*scale[,C]) same dtype, report dict)`.
     """
     started = time.perf_counter()
@@ -288,6 +310,8 @@ def upscale(
     _check_sharpness(sharpness)  # also when a generator is given: the report states it
     if precision not in PRECISIONS:
         raise SuperResInputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if source not in SOURCES:
+        raise SuperResInputError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     if overlap < 0 or tile <= 2 * overlap:
         raise SuperResInputError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
     squeeze = pixels.ndim == 2
@@ -323,7 +347,7 @@ def upscale(
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if generator is None:
-        generator = load_generator(scale, sharpness, model_path, device)
+        generator = load_generator(scale, sharpness, model_path, device, source=source)
     else:
         generator = generator.to(device).eval()
     if generator.scale != scale:
@@ -386,7 +410,7 @@ def upscale(
         "scale": scale, "sharpness": sharpness, "wrap": wrap, "role": role, "bit_depth": bit_depth,
         "input_size": [width, height], "output_size": [width * scale, height * scale], "channels": channels,
         "alpha_upscaled": not alpha_constant, "ensemble": ensemble, "back_projection": back_projection,
-        "precision": precision,
+        "precision": precision, "source": source,
         "model": str(model_path) if model_path else "built-in",
         "seconds": round(elapsed, 3),
         "output_megapixels_per_second": round(width * height * scale * scale / 1e6 / max(elapsed, 1e-9), 3),

@@ -65,7 +65,8 @@ def finetune(
             f"fine-tuning x{scale} needs at least {MIN_IMAGES} high-resolution images of at least "
             f"{hr_patch}x{hr_patch} pixels; {len(usable)} given")
     started = time.perf_counter()
-    generator = load_generator(scale, 0.0).train()
+    # From the model for all sources: a project model is used for clean and degraded ones alike.
+    generator = load_generator(scale, 0.0, source="degraded").train()
     sampler = PairSampler(usable, scale, LR_PATCH[scale], seed=seed)
     # Fit check on centre crops of the project images (in-sample: a project has few images).
     val_pairs = []

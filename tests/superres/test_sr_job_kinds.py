@@ -56,8 +56,10 @@ def test_upscale_job_keeps_formats_and_renormalises_normals(api_for, alice, proj
     normal = read_image(assets["normal"].file.path).pixels.astype(np.float32) / 255 * 2 - 1
     lengths = np.linalg.norm(normal, axis=2)
     assert np.abs(lengths - 1).max() < 0.02  # unit vectors up to 8-bit quantisation
-    # Lossless sources are back-projected by default (params.back_projection "auto").
+    # Lossless sources are back-projected by default (params.back_projection "auto"), with the
+    # model for clean sources (params.source "auto").
     assert all(a.metadata["upscale"]["back_projection"] for a in assets.values())
+    assert {a.metadata["upscale"]["source"] for a in assets.values()} == {"clean"}
 
 
 def smooth_normals(size=24):
@@ -92,12 +94,15 @@ def test_float_normal_map_holding_vectors_is_upscaled_as_normals(api_for, alice,
 
 def test_compressed_sources_are_not_back_projected_unless_asked(api_for, alice, project, uploaded, run_queued_jobs):
     body = uploaded([("photo.jpg", jpeg_bytes(24, 16, quality=70))], ["albedo"])
-    jobs = [create(api_for(alice), project, "superres.upscale", {"scale": 2, "back_projection": mode},
-                   {"assets": [body["assets"][0]["id"]]}) for mode in ("auto", "on")]
+    params = [{"back_projection": "auto"}, {"back_projection": "on", "source": "clean"}]
+    jobs = [create(api_for(alice), project, "superres.upscale", {"scale": 2, **p},
+                   {"assets": [body["assets"][0]["id"]]}) for p in params]
     assert [r.status_code for r in jobs] == [202, 202], [r.content for r in jobs]
     assert run_queued_jobs() == ["succeeded", "succeeded"]
     reports = [Job.objects.get(pk=r.json()["id"]).output_set.assets.get().metadata["upscale"] for r in jobs]
     assert [r["back_projection"] for r in reports] == [False, True]
+    # ... and get the model that was also trained on compressed images, unless asked otherwise.
+    assert [r["source"] for r in reports] == ["degraded", "clean"]
 
 
 @pytest.mark.parametrize("params, field", [
@@ -105,6 +110,7 @@ def test_compressed_sources_are_not_back_projected_unless_asked(api_for, alice, 
     ({"sharpness": 1.5}, "params.sharpness"),
     ({"model": "project"}, "params.model"),
     ({"back_projection": "sometimes"}, "params.back_projection"),
+    ({"source": "pristine"}, "params.source"),
 ])
 def test_bad_upscale_requests_are_refused(api_for, alice, project, uploaded, params, field):
     body = uploaded([("a.png", png_bytes())], ["albedo"])

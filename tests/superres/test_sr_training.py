@@ -71,7 +71,7 @@ def test_a_project_model_of_another_shape_cannot_borrow_the_shipped_sharpening(t
     from superres.training.checkpoints import export_weights
     from superres.upscale import load_generator, upscale
 
-    shipped = load_generator(2, 0.0)
+    shipped = load_generator(2, 0.0, source="degraded")
     other = RRDBNet(**{**shipped.config, "blocks": shipped.config["blocks"] + 1})
     path = tmp_path / "old_project_x2.pt"
     export_weights(other, path)

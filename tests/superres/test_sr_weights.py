@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from superres.upscale import load_generator, shipped_weights_path, upscale
+from superres.upscale import SuperResInputError, load_generator, psnr_weights_path, shipped_weights_path, upscale
 
 
 @pytest.mark.parametrize("scale", [2, 4])
 def test_shipped_weights_load_and_are_small_fp16(scale):
-    for kind in ("psnr", "gan"):
+    for kind in ("psnr", "psnr_clean", "gan"):
         path = shipped_weights_path(scale, kind)
         assert path.stat().st_size < 3 * 1024 * 1024
         payload = torch.load(path, weights_only=True)
@@ -40,3 +40,21 @@ def test_psnr_model_beats_bicubic_on_heldout_image(scale):
     crop = (slice(scale, -scale), slice(scale, -scale))
     mse = lambda a: float(np.mean((a[crop] - hr[crop]) ** 2))
     assert mse(sr) < mse(bicubic)
+
+
+def test_the_psnr_model_follows_the_source(tmp_path):
+    """Clean sources get x{s}_psnr_clean.pt, degraded ones x{s}_psnr.pt; a weights folder
+    without a clean model (a training run's) uses x{s}_psnr.pt for both."""
+    assert psnr_weights_path(4, "clean").name == "x4_psnr_clean.pt"
+    assert psnr_weights_path(4, "degraded").name == "x4_psnr.pt"
+    clean, degraded = load_generator(4, source="clean"), load_generator(4, source="degraded")
+    assert not torch.equal(clean.state_dict()["head.weight"], degraded.state_dict()["head.weight"])
+    for kind in ("psnr", "gan"):
+        (tmp_path / f"x4_{kind}.pt").write_bytes(shipped_weights_path(4, kind).read_bytes())
+    assert psnr_weights_path(4, "clean", tmp_path) == tmp_path / "x4_psnr.pt"
+    fallback = load_generator(4, source="clean", weights_dir=tmp_path)
+    assert torch.equal(fallback.state_dict()["head.weight"], degraded.state_dict()["head.weight"])
+    low = np.full((8, 8, 3), 0.5, np.float32)
+    assert upscale(low, scale=4, source="degraded")[1]["source"] == "degraded"
+    with pytest.raises(SuperResInputError, match="source"):
+        upscale(low, scale=4, source="pristine")

@@ -45,6 +45,10 @@ def add_parsers(commands) -> None:
     upscale.add_argument("--back-projection", action=argparse.BooleanOptionalAction, default=None,
                          help="Make the output agree with the input scaled back down (default: unless the "
                               "input is a JPEG or WebP file; turn it off for noisy sources).")
+    upscale.add_argument("--source", choices=("clean", "degraded"),
+                         help="Which fidelity model: clean (exact down-scales) or degraded (also blurred, noisy, "
+                              "JPEG-compressed images); default: degraded for JPEG, WebP and HEIC files, else clean. "
+                              "Choose degraded for lossless files that were compressed before (DXT/BC textures).")
     upscale.add_argument("--ensemble", action="store_true",
                          help="Average the network over 8 rotations/flips: a little more fidelity, 8x the time.")
     upscale.add_argument("--model", choices=("builtin", "project"),
@@ -91,7 +95,9 @@ def settings_of(args: argparse.Namespace) -> tuple[dict, dict]:
     """(the params to send: only what was asked for, the settings in effect: with the defaults)."""
     asked = {"scale": args.scale, "sharpness": args.sharpness,
              "wrap": {True: "on", False: "off", None: "auto"}[args.wrap], "ensemble": args.ensemble or None,
-             "back_projection": {True: "on", False: "off", None: None}[args.back_projection], "model": args.model}
+             "back_projection": {True: "on", False: "off", None: None}[args.back_projection], "model": args.model,
+             # Not in DEFAULT_SETTINGS: outputs recorded before the option existed stay up to date.
+             "source": args.source}
     asked = {k: v for k, v in asked.items() if v is not None}
     return asked, {**DEFAULT_SETTINGS, **asked}
 
