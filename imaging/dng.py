@@ -209,13 +209,7 @@ def _apply_gain_maps(raw, blob: bytes | None, development: Development) -> None:
     except ValueError:
         development.skipped_opcodes.append("OpcodeList2 (unreadable)")
         return
-    # Stage 2 is the active area: LibRaw's visible raw image (a view of its buffer).
-    visible = raw.raw_image_visible
-    height, width = visible.shape
-    black = np.asarray(raw.black_level_per_channel, np.float32)[raw.raw_colors_visible]
-    white = float(raw.white_level)
-    scale = np.maximum(white - black, 1.0)
-    values = (visible.astype(np.float32) - black) / scale  # linearised, 1 = white
+    gain_maps = []
     for number, (opcode_id, flags, parameters) in enumerate(opcodes, 1):
         if opcode_id != _GAIN_MAP_OPCODE:
             kind = "optional" if flags & _OPTIONAL_FLAG else "not optional"
@@ -226,8 +220,17 @@ def _apply_gain_maps(raw, blob: bytes | None, development: Development) -> None:
         except ValueError:
             development.skipped_opcodes.append(f"OpcodeList2 #{number}: malformed GainMap")
             continue
-        if gain_map.plane > 0:  # a Bayer image has one plane
-            continue
+        if gain_map.plane == 0:  # a Bayer image has one plane
+            gain_maps.append(gain_map)
+    if not gain_maps:
+        return  # nothing to apply: the raw data is left as LibRaw read it
+    # Stage 2 is the active area: LibRaw's visible raw image (a view of its buffer).
+    visible = raw.raw_image_visible
+    height, width = visible.shape
+    black = np.asarray(raw.black_level_per_channel, np.float32)[raw.raw_colors_visible]
+    scale = np.maximum(float(raw.white_level) - black, 1.0)
+    values = (visible.astype(np.float32) - black) / scale  # linearised, 1 = white
+    for gain_map in gain_maps:
         rows = np.arange(gain_map.top, min(gain_map.bottom, height), gain_map.row_pitch)
         cols = np.arange(gain_map.left, min(gain_map.right, width), gain_map.col_pitch)
         if len(rows) and len(cols):

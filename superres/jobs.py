@@ -111,11 +111,12 @@ def run_upscale(ctx) -> None:
         if sr_role(asset.role) == "normal" and image.bit_depth == "32f":
             pixels = as_encoded_normals(pixels)  # an EXR may hold n itself; the output holds 0.5n+0.5
         wrap = _switch(ctx.params["wrap"], lambda: looks_tileable(pixels))
-        back_projection = _switch(ctx.params.get("back_projection", "auto"),
-                                  lambda: image.format not in LOSSY_FORMATS)
+        # Both "auto"s follow whether the file's format is lossless.
+        lossless = image.format not in LOSSY_FORMATS
+        back_projection = _switch(ctx.params.get("back_projection", "auto"), lambda: lossless)
         source = ctx.params.get("source", "auto")
         if source == "auto":
-            source = "degraded" if image.format in LOSSY_FORMATS else "clean"
+            source = "clean" if lossless else "degraded"
         try:
             pixels, report = upscale(pixels, scale=scale, sharpness=sharpness, wrap=wrap,
                                      role=sr_role(asset.role), colour_space=asset.colour_space,

@@ -522,6 +522,8 @@ def dng_photo(linear: np.ndarray, *, bayer: bool = True, orientation: int = 1, w
     correction is stored as GainMap opcodes (Bayer only), as phones do."""
     import tifffile  # writes the TIFF structure; the DNG tags are ours
 
+    if shading and not bayer:
+        raise ValueError("lens shading is written for Bayer DNGs only")
     height, width, _ = linear.shape
     stored = linear * np.asarray(neutral)
     if shading:
@@ -555,8 +557,6 @@ def dng_photo(linear: np.ndarray, *, bayer: bool = True, orientation: int = 1, w
     if focal_35mm:
         tags.append((41989, "H", 1, (focal_35mm,), True))
     if shading:
-        if not bayer:
-            raise ValueError("lens shading is written for Bayer DNGs only")
         opcodes = _gain_map_opcodes(gains, height, width)
         tags.append((51009, 7, len(opcodes), opcodes, True))  # OpcodeList2, UNDEFINED bytes
     out = io.BytesIO()
