@@ -40,6 +40,14 @@ def test_folders_give_their_images_and_files_are_taken_as_given(images):
         collect_inputs([images / "missing"])
 
 
+def test_folders_give_phone_raw_and_heic_photos_whatever_the_suffix_case(tmp_path):
+    for name in ("IMG_0001.DNG", "IMG_0002.HEIC", "shot.cr2"):
+        (tmp_path / name).write_bytes(b"image")
+    files, ignored = collect_inputs([tmp_path])
+    # the service reads DNG and HEIC; other RAW files are refused there, so they are not sent
+    assert names(files) == ["IMG_0001.DNG", "IMG_0002.HEIC"] and names(ignored) == ["shot.cr2"]
+
+
 def test_batches_that_would_overwrite_are_refused(images, tmp_path):
     from matsvc.commands.upscale_manifest import Manifest
 

@@ -20,7 +20,7 @@ from .keys import content_key, start_job
 from .upscale_manifest import MANIFEST_NAME, Manifest, Stamp, Verdict
 
 KIND = "superres.upscale"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".heic", ".heif", ".exr"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".heic", ".heif", ".exr", ".dng"}
 # Errors that concern one file (a bad image, a refused size); anything else stops the batch.
 PER_FILE_STATUSES = {400, 413, 415, 422}
 # The service's defaults, so that `--sharpness 0.5` and no --sharpness count as the same setting.
