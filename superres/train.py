@@ -34,6 +34,7 @@ from superres.training.loop import Budget, StageConfig, train_stage
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 VALIDATION_SEED = 500_000  # between the training seeds and the held-out benchmark seeds
 LR_PATCH = {2: 32, 4: 24}
+HR_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".exr"}  # an --hr-dir's notes are skipped
 
 
 def validation_pairs(scale: int, count: int = 6, size: int = 128) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -59,7 +60,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--work-dir", default=None, help="checkpoints and log (default /tmp/superres_runs/xS)")
     p.add_argument("--corpus-count", type=int, default=400)
     p.add_argument("--corpus-size", type=int, default=256)
-    p.add_argument("--hr-dir", action="append", default=[], help="extra HR images (repeatable)")
+    p.add_argument("--hr-dir", action="append", default=[],
+                   help="extra HR images: a folder's image files (repeatable; e.g. python -m superres.data.photos DIR)")
+    p.add_argument("--hr-repeat", type=int, default=1,
+                   help="draw each --hr-dir image this many times as often as a procedural texture")
     p.add_argument("--real-repeat", type=int, default=8,
                    help="how often each real training photo (superres.data.real.TRAIN) enters the sampler; 0: none")
     p.add_argument("--init", default=None, help="start the PSNR stage from these weights instead of from scratch")
@@ -111,8 +115,8 @@ def main(argv=None) -> None:
     started = time.time()
     images = build_corpus(args.corpus_count, args.corpus_size)
     for directory in args.hr_dir:
-        files = sorted(p for p in Path(directory).iterdir() if p.is_file())
-        images += load_hr_images(files)
+        files = sorted(p for p in Path(directory).iterdir() if p.is_file() and p.suffix.lower() in HR_SUFFIXES)
+        images += load_hr_images(files) * args.hr_repeat
     if args.real_repeat:
         # Photos are few but large; repeating them gives them a fair share of the crops
         # (the list holds references, so repeats cost no memory).

@@ -124,3 +124,22 @@ def test_stage_keeps_the_weights_of_its_best_validation(tmp_path):
                          select=lambda r: -r["step"])
     assert record["selected_step"] == 3
     assert not all(torch.equal(v, start[k]) for k, v in generator.state_dict().items())
+
+
+def test_train_command_takes_an_hr_folders_images_repeated_and_skips_its_notes(tmp_path, capsys):
+    """--hr-dir reads the folder's image files (not SOURCES.txt), --hr-repeat weights them."""
+    import cv2
+
+    from superres import train
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a.png", "b.jpg"):
+        cv2.imwrite(str(folder / name), rng.integers(0, 256, (100, 120, 3), dtype=np.uint8))
+    (folder / "SOURCES.txt").write_text("file\tlicence\na.png\tCC0-1.0\n")
+    train.main(["--scale", "2", "--psnr-steps", "1", "--corpus-count", "3", "--corpus-size", "48",
+                "--lr-patch", "8", "--batch", "2", "--features", "8", "--growth", "4", "--blocks", "1",
+                "--real-repeat", "0", "--hr-dir", str(folder), "--hr-repeat", "3",
+                "--out-dir", str(tmp_path / "weights"), "--work-dir", str(tmp_path / "run")])
+    assert "corpus: 9 images" in capsys.readouterr().out
