@@ -58,6 +58,10 @@ CONDITIONS = {
     # each shot with its own white balance, shot noise 1 % at white, the lens's shading
     # stored with its gain maps): no tone curve, no JPEG
     "raw": dict(variation=0.05, misalignment_px=3.0, quantise=False, raw_noise=0.01, raw_shading=0.5),
+    # "raw" through a lens with 4 % barrel distortion at the corners, left in the pixels and
+    # stored as a WarpRectilinear correction (as Android's DNGs are)
+    "distorted": dict(variation=0.05, misalignment_px=3.0, quantise=False, raw_noise=0.01, raw_shading=0.5,
+                      raw_distortion=-0.04),
 }
 
 
@@ -140,6 +144,7 @@ def main() -> None:
         for spec in args.materials.split(","):
             options = dict(CONDITIONS[condition])
             raw_noise, raw_shading = options.pop("raw_noise", None), options.pop("raw_shading", 0.0)
+            raw_distortion = options.pop("raw_distortion", 0.0)
             if spec.startswith("photo:"):  # a real texture photo made into a material (maps_from_photo)
                 options.pop("deformation_px", None)
                 cap = make_capture(spec, width=width, height=height, seed=1, truth=photo_maps(spec[6:], height, width),
@@ -151,7 +156,7 @@ def main() -> None:
             kind = spec
             # The RAW pair goes in as files: developing them (imaging.io) is part of the run.
             flash, guide = (cap.flash, cap.guide) if raw_noise is None else \
-                raw_photos(cap, noise=raw_noise, shading=raw_shading, seed=1)
+                raw_photos(cap, noise=raw_noise, shading=raw_shading, distortion=raw_distortion, seed=1)
             wall, cpu = time.perf_counter(), time.process_time()
             result = capture_material(flash, guide, fov_deg=cap.fov_deg, tile_size=args.period,
                                       quality=args.quality, device=args.device)

@@ -15,6 +15,14 @@ applies opcodes only when built with Adobe's SDK, which rawpy's wheel is not,
 and an uncorrected phone photo is much darker and differently coloured in its
 corners. GainMaps on Bayer data are applied here, in place, before LibRaw
 develops; other opcodes are left out (`Development.skipped_opcodes`).
+
+Lens distortion: Android's DngCreator (and Adobe's converter for lenses it knows)
+leaves the lens's distortion in the pixels and stores its correction as a
+WarpRectilinear opcode in OpcodeList3 (applied to the demosaiced image; SDK
+`dng_lens_correction.cpp`). A capture needs straight geometry (the repeats of a
+tile sit on a lattice), so the warp is applied here after LibRaw develops, plane by
+plane (a three-plane warp also corrects lateral chromatic aberration; its planes
+are taken as the output's R, G, B).
 """
 
 from __future__ import annotations
@@ -29,7 +37,9 @@ import numpy as np
 from imaging.errors import ImageFormatError
 
 _OPCODE_LIST_2_TAG = 51009
+_OPCODE_LIST_3_TAG = 51022
 _GAIN_MAP_OPCODE = 9
+_WARP_RECTILINEAR_OPCODE = 1
 # An opcode the reader may skip when it does not know it (DNG spec, opcode flags bit 0).
 _OPTIONAL_FLAG = 1
 
@@ -39,6 +49,7 @@ class Development:
     """What was done to a DNG besides the fixed steps of the module docstring."""
 
     gain_maps: int = 0  # GainMap opcodes applied
+    warps: int = 0  # WarpRectilinear opcodes applied (lens distortion corrected)
     skipped_opcodes: list[str] = field(default_factory=list)  # e.g. "OpcodeList2 #4 (not optional)"
 
 
@@ -84,11 +95,12 @@ def develop(data: bytes) -> tuple[np.ndarray, Development]:
     import rawpy
 
     development = Development()
+    opcode_lists = _opcode_lists(data)
     raw = _open(data)
     try:
         raw.unpack()
         if raw.raw_type == rawpy.RawType.Flat:  # a colour filter array: its shading maps can be applied
-            _apply_gain_maps(raw, _opcode_list_2(data), development)
+            _apply_gain_maps(raw, opcode_lists.get(_OPCODE_LIST_2_TAG), development)
         linear = raw.postprocess(
             gamma=(1, 1), no_auto_bright=True, output_bps=16, use_camera_wb=True,
             output_color=rawpy.ColorSpace.sRGB, adjust_maximum_thr=0.0, user_flip=0,
@@ -99,25 +111,31 @@ def develop(data: bytes) -> tuple[np.ndarray, Development]:
         raw.close()
     if linear.ndim != 3 or linear.shape[2] != 3 or linear.dtype != np.uint16:
         raise ImageFormatError(f"unsupported DNG variant (develops to {linear.shape} {linear.dtype})")
+    linear = _apply_warps(linear, opcode_lists.get(_OPCODE_LIST_3_TAG), development)
     return _linear_to_srgb_16bit()[linear], development
 
 
-def _opcode_list_2(data: bytes) -> bytes | None:
-    """OpcodeList2 of the main raw image (the directory with NewSubFileType 0), or None."""
+def _opcode_lists(data: bytes) -> dict[int, bytes]:
+    """OpcodeList2 and OpcodeList3 of the main raw image (the directory with NewSubFileType
+    0), by tag; empty when the file holds none or they cannot be read."""
     import tifffile
 
+    lists = {}
     try:
         with tifffile.TiffFile(io.BytesIO(data)) as tif:
             directories = list(tif.pages)
             for page in tif.pages:
                 directories += list(getattr(page, "pages", None) or [])  # SubIFDs
             for page in directories:
-                tag = page.tags.get(_OPCODE_LIST_2_TAG)
-                if tag is not None and int(page.tags.valueof(254, 0)) & 1 == 0:
-                    return bytes(tag.value)
+                if int(page.tags.valueof(254, 0)) & 1:
+                    continue  # a preview
+                for tag_id in (_OPCODE_LIST_2_TAG, _OPCODE_LIST_3_TAG):
+                    tag = page.tags.get(tag_id)
+                    if tag is not None:
+                        lists.setdefault(tag_id, bytes(tag.value))
     except (tifffile.TiffFileError, OSError, ValueError, KeyError, IndexError, struct.error):
-        return None  # LibRaw read the file; without readable opcodes it is developed as it is
-    return None
+        return {}  # LibRaw read the file; without readable opcodes it is developed as it is
+    return lists
 
 
 @dataclass
@@ -200,28 +218,34 @@ def parse_gain_map(parameters: bytes) -> GainMap:
                    (spacing_v, spacing_h), (origin_v, origin_h), gains)
 
 
+def _opcodes_of_kind(blob: bytes, list_name: str, wanted: int, name: str, parse, development: Development) -> list:
+    """The parsed opcodes of one kind in an opcode list; the others, malformed ones and an
+    unreadable list are recorded in `development.skipped_opcodes`."""
+    try:
+        opcodes = parse_opcodes(blob)
+    except ValueError:
+        development.skipped_opcodes.append(f"{list_name} (unreadable)")
+        return []
+    parsed = []
+    for number, (opcode_id, flags, parameters) in enumerate(opcodes, 1):
+        if opcode_id != wanted:
+            kind = "optional" if flags & _OPTIONAL_FLAG else "not optional"
+            development.skipped_opcodes.append(f"{list_name} #{number}: opcode {opcode_id} ({kind})")
+            continue
+        try:
+            parsed.append(parse(parameters))
+        except ValueError:
+            development.skipped_opcodes.append(f"{list_name} #{number}: malformed {name}")
+    return parsed
+
+
 def _apply_gain_maps(raw, blob: bytes | None, development: Development) -> None:
     """Apply OpcodeList2's GainMaps to LibRaw's (single-plane, CFA) raw data in place."""
     if not blob:
         return
-    try:
-        opcodes = parse_opcodes(blob)
-    except ValueError:
-        development.skipped_opcodes.append("OpcodeList2 (unreadable)")
-        return
-    gain_maps = []
-    for number, (opcode_id, flags, parameters) in enumerate(opcodes, 1):
-        if opcode_id != _GAIN_MAP_OPCODE:
-            kind = "optional" if flags & _OPTIONAL_FLAG else "not optional"
-            development.skipped_opcodes.append(f"OpcodeList2 #{number}: opcode {opcode_id} ({kind})")
-            continue
-        try:
-            gain_map = parse_gain_map(parameters)
-        except ValueError:
-            development.skipped_opcodes.append(f"OpcodeList2 #{number}: malformed GainMap")
-            continue
-        if gain_map.plane == 0:  # a Bayer image has one plane
-            gain_maps.append(gain_map)
+    gain_maps = [gain_map for gain_map in _opcodes_of_kind(blob, "OpcodeList2", _GAIN_MAP_OPCODE, "GainMap",
+                                                          parse_gain_map, development)
+                 if gain_map.plane == 0]  # a Bayer image has one plane
     if not gain_maps:
         return  # nothing to apply: the raw data is left as LibRaw read it
     # Stage 2 is the active area: LibRaw's visible raw image (a view of its buffer).
@@ -239,3 +263,64 @@ def _apply_gain_maps(raw, blob: bytes | None, development: Development) -> None:
             development.gain_maps += 1
     if development.gain_maps:
         visible[...] = np.clip(np.rint(black + values * scale), 0, 65535).astype(np.uint16)
+
+
+@dataclass
+class WarpRectilinear:
+    """One WarpRectilinear opcode (DNG 1.3, opcode 1): for each corrected pixel, where to
+    sample the stored image. coefficients (planes, 6): kr0..kr3 (radial: ratio kr0 + kr1 r^2 +
+    kr2 r^4 + kr3 r^6) and kt0, kt1 (tangential); center (cx, cy): the optical centre as a
+    fraction of the width and height; r = 1 at the image corner farthest from it."""
+
+    coefficients: np.ndarray
+    center: tuple[float, float]
+
+    def source_positions(self, plane: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) float32 (height, width) positions in the stored image, as the SDK's
+        `dng_filter_warp::GetSrcPixelPosition` (square pixels)."""
+        kr0, kr1, kr2, kr3, kt0, kt1 = self.coefficients[min(plane, len(self.coefficients) - 1)]
+        cx, cy = self.center[0] * width, self.center[1] * height
+        radius = max(np.hypot(x - cx, y - cy) for x in (0, width) for y in (0, height))
+        # float32: a 12 MP photo's maps stay small, and 4000 px are exact to 1e-3 px
+        dx = ((np.arange(width) - cx) / radius).astype(np.float32)[None, :]
+        dy = ((np.arange(height) - cy) / radius).astype(np.float32)[:, None]
+        r2 = np.minimum(dx * dx + dy * dy, 1.0)
+        ratio = kr0 + r2 * (kr1 + r2 * (kr2 + r2 * kr3))
+        x = cx + radius * (dx * ratio + kt1 * (r2 + 2 * dx * dx) + 2 * kt0 * dx * dy)
+        y = cy + radius * (dy * ratio + kt0 * (r2 + 2 * dy * dy) + 2 * kt1 * dx * dy)
+        return x.astype(np.float32, copy=False), y.astype(np.float32, copy=False)
+
+
+def parse_warp_rectilinear(parameters: bytes) -> WarpRectilinear:
+    """A WarpRectilinear opcode's parameters; ValueError when malformed."""
+    if len(parameters) < 4:
+        raise ValueError("WarpRectilinear parameters truncated")
+    (planes,) = struct.unpack_from(">I", parameters, 0)
+    if not 1 <= planes <= 4 or len(parameters) != 4 + 48 * planes + 16:
+        raise ValueError("malformed WarpRectilinear")
+    coefficients = np.frombuffer(parameters, ">f8", 6 * planes, 4).reshape(planes, 6).astype(np.float64)
+    center = struct.unpack_from(">2d", parameters, 4 + 48 * planes)
+    if (not np.all(np.isfinite(coefficients)) or not all(0 <= c <= 1 for c in center)
+            or np.any(coefficients[:, 0] <= 0)):
+        raise ValueError("malformed WarpRectilinear")
+    return WarpRectilinear(coefficients, (float(center[0]), float(center[1])))
+
+
+def _apply_warps(linear: np.ndarray, blob: bytes | None, development: Development) -> np.ndarray:
+    """Apply OpcodeList3's WarpRectilinears to the developed (H, W, 3) uint16 linear image."""
+    if not blob:
+        return linear
+    import cv2
+
+    height, width = linear.shape[:2]
+    for warp in _opcodes_of_kind(blob, "OpcodeList3", _WARP_RECTILINEAR_OPCODE, "WarpRectilinear",
+                                 parse_warp_rectilinear, development):
+        warped = np.empty_like(linear)
+        for channel in range(3):
+            map_x, map_y = warp.source_positions(channel, height, width)
+            plane = cv2.remap(linear[..., channel].astype(np.float32), map_x, map_y, cv2.INTER_CUBIC,
+                              borderMode=cv2.BORDER_REPLICATE)
+            warped[..., channel] = np.clip(np.rint(plane), 0, 65535).astype(np.uint16)
+        linear = warped
+        development.warps += 1
+    return linear

@@ -665,8 +665,10 @@ def read_image(src, *, max_pixels=None, apply_exif_orientation=True) -> Image:
             pixels, nclx = _decode_heic(data, icc)
         elif info.format == "dng":
             pixels, development = dng.develop(data)
+            corrected = [what for what, done in (("lens shading", development.gain_maps),
+                                                 ("lens distortion", development.warps)) if done]
             nclx = {"name": "camera colour (DNG colour matrices"
-                            + (", lens shading corrected)" if development.gain_maps else ")"),
+                            + (f", {' and '.join(corrected)} corrected)" if corrected else ")"),
                     "converted": True, "reason": None}
         elif info.format == "tiff" and info.channels == 2:
             pixels = _decode_tiff_grey_alpha(data, info)

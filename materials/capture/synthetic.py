@@ -509,9 +509,41 @@ def _gain_map_opcodes(gains: np.ndarray, height: int, width: int) -> bytes:
     return struct.pack(">I", len(opcodes)) + b"".join(opcodes)
 
 
+def lens_distortion(linear: np.ndarray, strength: float) -> np.ndarray:
+    """A phone lens's radial distortion: the (H,W,C) image as the lens draws it on the sensor.
+
+    Its correction (`_warp_rectilinear_opcodes`) samples the stored image at
+    c + R d (1 + strength |d|^2) for a corrected pixel at c + R d (c the image centre, R its
+    distance to a corner: the DNG's terms), so strength < 0 is barrel distortion (a corner's
+    content drawn |strength| nearer the centre). The stored pixel q shows the scene at the p
+    that solves that for q."""
+    height, width = linear.shape[:2]
+    cx, cy = width / 2, height / 2  # the SDK's centre: lerp(left, right, 0.5)
+    radius = math.hypot(cx, cy)
+    qx = (np.arange(width) - cx)[None, :] / radius
+    qy = (np.arange(height) - cy)[:, None] / radius
+    ratio = np.ones((height, width))
+    for _ in range(30):  # fixed point of |p| = |q| / (1 + strength |p|^2): converges for small strength
+        ratio = 1 / (1 + strength * np.minimum((qx * qx + qy * qy) * ratio * ratio, 1.0))
+    map_x = (cx + radius * qx * ratio).astype(np.float32)
+    map_y = (cy + radius * qy * ratio).astype(np.float32)
+    stored = cv2.remap(np.asarray(linear, np.float32), map_x, map_y, cv2.INTER_CUBIC,
+                       borderMode=cv2.BORDER_REFLECT)
+    return stored.reshape(linear.shape)
+
+
+def _warp_rectilinear_opcodes(strength: float) -> bytes:
+    """OpcodeList3 holding the (optional) WarpRectilinear that undoes `lens_distortion`."""
+    import struct
+
+    parameters = struct.pack(">I6d2d", 1, 1.0, strength, 0.0, 0.0, 0.0, 0.0, 0.5, 0.5)
+    opcode = struct.pack(">I4sII", 1, bytes((1, 3, 0, 0)), 1, len(parameters)) + parameters
+    return struct.pack(">I", 1) + opcode
+
+
 def dng_photo(linear: np.ndarray, *, bayer: bool = True, orientation: int = 1, white: int = 4095,
               black: int = 64, neutral=(1.0, 1.0, 1.0), focal_35mm: int | None = None,
-              shading: float = 0.0) -> bytes:
+              shading: float = 0.0, distortion: float = 0.0, distorted: bool = False) -> bytes:
     """A phone-style DNG file of (H,W,3) linear RGB in [0,1] (1 = the sensor's white level).
 
     bayer: an RGGB colour filter array of 16-bit samples, as Android phones write;
@@ -519,12 +551,19 @@ def dng_photo(linear: np.ndarray, *, bayer: bool = True, orientation: int = 1, w
     balance (the camera's response to white); the values are stored multiplied by it.
     focal_35mm: EXIF FocalLengthIn35mmFilm, written in the main directory.
     shading: the lens's shading (`lens_shading`) darkens the stored values, and its
-    correction is stored as GainMap opcodes (Bayer only), as phones do."""
+    correction is stored as GainMap opcodes (Bayer only), as phones do. distortion: the
+    lens's radial distortion (`lens_distortion`) is in the stored pixels, its correction
+    stored as a WarpRectilinear opcode; distorted: `linear` holds it already (as drawn on
+    the sensor, noise added after), only the correction is stored."""
     import tifffile  # writes the TIFF structure; the DNG tags are ours
 
     if shading and not bayer:
         raise ValueError("lens shading is written for Bayer DNGs only")
     height, width, _ = linear.shape
+    warp_opcodes = None
+    if distortion:
+        warp_opcodes = _warp_rectilinear_opcodes(distortion)
+        linear = linear if distorted else lens_distortion(linear, distortion)
     stored = linear * np.asarray(neutral)
     if shading:
         fall_off, gains = lens_shading(height, width, shading)
@@ -559,6 +598,8 @@ def dng_photo(linear: np.ndarray, *, bayer: bool = True, orientation: int = 1, w
     if shading:
         opcodes = _gain_map_opcodes(gains, height, width)
         tags.append((51009, 7, len(opcodes), opcodes, True))  # OpcodeList2, UNDEFINED bytes
+    if warp_opcodes:
+        tags.append((51022, 7, len(warp_opcodes), warp_opcodes, True))  # OpcodeList3
     out = io.BytesIO()
     tifffile.imwrite(out, data, photometric=photometric, extratags=tags, subfiletype=0,
                      planarconfig=None if bayer else "contig")
@@ -566,7 +607,7 @@ def dng_photo(linear: np.ndarray, *, bayer: bool = True, orientation: int = 1, w
 
 
 def raw_photos(capture: SyntheticCapture, *, noise: float = 0.0, shading: float = 0.0,
-               seed: int = 0) -> tuple[bytes, bytes]:
+               distortion: float = 0.0, seed: int = 0) -> tuple[bytes, bytes]:
     """The pair as a phone's RAW files would hold it: (flash, guide) Bayer DNGs, 12-bit.
 
     capture: made with `quantise=False` (float sRGB, no JPEG, no tone curve, `noise=0`);
@@ -576,7 +617,8 @@ def raw_photos(capture: SyntheticCapture, *, noise: float = 0.0, shading: float 
     (0.01: 1 % at white, 0.45 % at 0.2), plus a read noise of noise / 10. Each shot
     gets its own white balance (the flash's daylight, the room's warmer light), which
     the developer undoes. shading: the lens's shading (`lens_shading`), stored with
-    its correction, as phones do: the noise is that of the darker corners."""
+    its correction, as phones do: the noise is that of the darker corners. distortion:
+    the lens's radial distortion (`lens_distortion`), stored with its correction."""
     if capture.flash.dtype != np.float32:
         raise ValueError("raw_photos needs a capture made with quantise=False")
     rng = np.random.default_rng(seed)
@@ -586,9 +628,11 @@ def raw_photos(capture: SyntheticCapture, *, noise: float = 0.0, shading: float 
         linear = np.asarray(srgb_to_linear(photo), np.float64)
         if exposure is not None:
             linear = linear * (exposure / linear.mean())
+        if distortion:  # the lens draws the scene before the sensor adds its noise
+            linear = lens_distortion(linear, distortion)
         fall_off = lens_shading(*linear.shape[:2], shading)[0] if shading else 1.0
         if noise > 0:  # on what reaches the sensor: the shaded light
             std = noise * np.sqrt(np.clip(linear * fall_off, 0, 1)) + noise / 10
             linear = linear + rng.normal(0, 1, linear.shape) * std / fall_off
-        files.append(dng_photo(linear, neutral=neutral, shading=shading))
+        files.append(dng_photo(linear, neutral=neutral, shading=shading, distortion=distortion, distorted=True))
     return files[0], files[1]

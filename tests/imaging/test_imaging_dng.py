@@ -110,6 +110,37 @@ def test_gain_maps_are_placed_as_adobes_sdk_places_them(monkeypatch):
     assert error.max() < 0.004, error.max()
 
 
+def test_a_phones_lens_distortion_warp_is_applied(monkeypatch):
+    """Android leaves the lens's distortion in the pixels and stores its correction as a
+    WarpRectilinear opcode (OpcodeList3): corrected, a fine pattern lands where the scene
+    has it; uncorrected, it is 4 px off in the corners (barrel, 5 % at r = 1)."""
+    rows, cols = np.mgrid[0:96, 0:128]
+    scene = 0.25 + 0.2 * (np.sin(cols / 2.3) * np.sin(rows / 2.9))[..., None] * np.ones(3)
+    data = dng_bytes(scene, distortion=-0.05)
+    image = read_image(data)
+    assert image.colour_profile["name"] == "camera colour (DNG colour matrices, lens distortion corrected)"
+    inner = (slice(6, -6), slice(6, -6))
+    corrected = np.abs(developed(image) - scene)[inner]
+    pixels, development = dng.develop(data)
+    assert development.warps == 1 and development.skipped_opcodes == []
+    warp = dng.parse_warp_rectilinear(dng.parse_opcodes(synthetic._warp_rectilinear_opcodes(-0.05))[0][2])
+    x, y = warp.source_positions(0, 96, 128)
+    assert abs(x[48, 64] - 64) < 1e-4 and abs(y[48, 64] - 48) < 1e-4  # the centre stays
+    assert 3.5 < np.hypot(x[0, 0], y[0, 0]) < 4.5  # the corner samples 4 px inwards
+    # the same file with its warp left out
+    with monkeypatch.context() as patch:
+        patch.setattr(dng, "_apply_warps", lambda linear, blob, development: linear)
+        uncorrected = np.abs(np.asarray(srgb_to_linear(dng.develop(data)[0] / 65535.0)) - scene)[inner]
+    assert np.mean(corrected) < 0.2 * np.mean(uncorrected), (np.mean(corrected), np.mean(uncorrected))
+    assert np.percentile(corrected, 99) < 0.02, np.percentile(corrected, 99)  # 0.013: demosaicing, resampling
+    # a malformed warp is reported and nothing is moved
+    development = dng.Development()
+    linear = np.full((4, 4, 3), 1000, np.uint16)
+    broken = struct.pack(">I", 1) + struct.pack(">I4sII", 1, bytes((1, 3, 0, 0)), 0, 8) + bytes(8)
+    assert dng._apply_warps(linear, broken, development) is linear
+    assert development.skipped_opcodes == ["OpcodeList3 #1: malformed WarpRectilinear"]
+
+
 def test_other_and_broken_opcodes_are_skipped_and_reported():
     gain_map = dng.parse_opcodes(synthetic._gain_map_opcodes(np.ones((2, 2, 3), np.float32), 96, 128))[0]
     assert gain_map[0] == 9 and dng.parse_gain_map(gain_map[2]).row_pitch == 2
