@@ -37,15 +37,16 @@ LR_PATCH = {2: 32, 4: 24}
 HR_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".exr"}  # an --hr-dir's notes are skipped
 
 
-def validation_pairs(scale: int, count: int = 6, size: int = 128) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Clean bicubic pairs `(1,3,size/s,size/s)`, `(1,3,size,size)` from unseen seeds."""
-    pairs = []
-    for i in range(count):
-        high = make_texture(VALIDATION_SEED + i, size)[1]
-        low = bicubic_downscale(high, scale)
-        to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None]
-        pairs.append((to_t(low), to_t(high)))
-    return pairs
+def validation_pairs(scale: int, count: int = 6, size: int = 128,
+                     photos: list[np.ndarray] = (), photo_size: int = 256) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Clean bicubic pairs `(1,3,size/s,size/s)`, `(1,3,size,size)` from unseen seeds, then
+    one of each (H,W,3) uint8 photo's centre crop of photo_size^2."""
+    highs = [make_texture(VALIDATION_SEED + i, size)[1] for i in range(count)]
+    for photo in photos:
+        top, left = (photo.shape[0] - photo_size) // 2, (photo.shape[1] - photo_size) // 2
+        highs.append(photo[top:top + photo_size, left:left + photo_size].astype(np.float32) / 255)
+    to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None]
+    return [(to_t(bicubic_downscale(high, scale)), to_t(high)) for high in highs]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -64,6 +65,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="extra HR images: a folder's image files (repeatable; e.g. python -m superres.data.photos DIR)")
     p.add_argument("--hr-repeat", type=int, default=1,
                    help="draw each --hr-dir image this many times as often as a procedural texture")
+    p.add_argument("--val-holdout", type=int, default=0,
+                   help="keep the last N --hr-dir images (by name) out of training: validation photos")
     p.add_argument("--real-repeat", type=int, default=8,
                    help="how often each real training photo (superres.data.real.TRAIN) enters the sampler; 0: none")
     p.add_argument("--init", default=None, help="start the PSNR stage from these weights instead of from scratch")
@@ -114,16 +117,21 @@ def main(argv=None) -> None:
 
     started = time.time()
     images = build_corpus(args.corpus_count, args.corpus_size)
-    for directory in args.hr_dir:
-        files = sorted(p for p in Path(directory).iterdir() if p.is_file() and p.suffix.lower() in HR_SUFFIXES)
-        images += load_hr_images(files) * args.hr_repeat
+    hr_files = sorted(p for directory in args.hr_dir for p in Path(directory).iterdir()
+                      if p.is_file() and p.suffix.lower() in HR_SUFFIXES)
+    if args.val_holdout >= max(len(hr_files), 1):
+        raise SystemExit(f"--val-holdout {args.val_holdout} leaves none of the {len(hr_files)} --hr-dir images to train on")
+    held_out = hr_files[len(hr_files) - args.val_holdout:] if args.val_holdout else []
+    images += load_hr_images(hr_files[:len(hr_files) - len(held_out)]) * args.hr_repeat
     if args.real_repeat:
         # Photos are few but large; repeating them gives them a fair share of the crops
         # (the list holds references, so repeats cost no memory).
         images += [image for _, image in real_images(REAL_TRAIN)] * args.real_repeat
     sampler = PairSampler(images, args.scale, args.lr_patch or LR_PATCH[args.scale], seed=args.seed,
                           clean_fraction=args.clean_fraction)
-    val = validation_pairs(args.scale)
+    val = validation_pairs(args.scale, photos=load_hr_images(held_out, min_side=256))
+    if held_out:
+        print("validation photos:", ", ".join(p.name for p in held_out), flush=True)
     print(f"corpus: {len(images)} images in {time.time() - started:.0f}s, device {device}", flush=True)
 
     psnr_path, gan_path = out / f"x{args.scale}_psnr.pt", out / f"x{args.scale}_gan.pt"

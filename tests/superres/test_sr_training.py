@@ -126,8 +126,9 @@ def test_stage_keeps_the_weights_of_its_best_validation(tmp_path):
     assert not all(torch.equal(v, start[k]) for k, v in generator.state_dict().items())
 
 
-def test_train_command_takes_an_hr_folders_images_repeated_and_skips_its_notes(tmp_path, capsys):
-    """--hr-dir reads the folder's image files (not SOURCES.txt), --hr-repeat weights them."""
+def test_train_command_takes_an_hr_folders_images_repeated_and_skips_its_notes(tmp_path, capsys, monkeypatch):
+    """--hr-dir reads the folder's image files (not SOURCES.txt), --hr-repeat weights them,
+    --val-holdout keeps the last ones out of training for validation."""
     import cv2
 
     from superres import train
@@ -135,11 +136,21 @@ def test_train_command_takes_an_hr_folders_images_repeated_and_skips_its_notes(t
     folder = tmp_path / "photos"
     folder.mkdir()
     rng = np.random.default_rng(0)
-    for name in ("a.png", "b.jpg"):
-        cv2.imwrite(str(folder / name), rng.integers(0, 256, (100, 120, 3), dtype=np.uint8))
+    for name in ("a.png", "b.jpg", "c.png"):
+        cv2.imwrite(str(folder / name), rng.integers(0, 256, (260, 270, 3), dtype=np.uint8))
     (folder / "SOURCES.txt").write_text("file\tlicence\na.png\tCC0-1.0\n")
-    train.main(["--scale", "2", "--psnr-steps", "1", "--corpus-count", "3", "--corpus-size", "48",
-                "--lr-patch", "8", "--batch", "2", "--features", "8", "--growth", "4", "--blocks", "1",
-                "--real-repeat", "0", "--hr-dir", str(folder), "--hr-repeat", "3",
-                "--out-dir", str(tmp_path / "weights"), "--work-dir", str(tmp_path / "run")])
-    assert "corpus: 9 images" in capsys.readouterr().out
+    common = ["--scale", "2", "--psnr-steps", "1", "--corpus-count", "3", "--corpus-size", "48", "--lr-patch", "8",
+              "--batch", "2", "--features", "8", "--growth", "4", "--blocks", "1", "--real-repeat", "0",
+              "--hr-dir", str(folder), "--hr-repeat", "3", "--out-dir", str(tmp_path / "weights")]
+    train.main(common + ["--work-dir", str(tmp_path / "run")])
+    assert "corpus: 12 images" in capsys.readouterr().out
+    validations = []
+    real_validation_pairs = train.validation_pairs
+    monkeypatch.setattr(train, "validation_pairs",
+                        lambda *a, **k: validations.append(real_validation_pairs(*a, **k)) or validations[-1])
+    train.main(common + ["--work-dir", str(tmp_path / "run2"), "--val-holdout", "1"])
+    out = capsys.readouterr().out
+    assert "corpus: 9 images" in out and "validation photos: c.png" in out
+    assert len(validations[0]) == 7 and validations[0][-1][1].shape == (1, 3, 256, 256)
+    with pytest.raises(SystemExit, match="leaves none of the 3"):
+        train.main(common + ["--work-dir", str(tmp_path / "run3"), "--val-holdout", "3"])
