@@ -39,19 +39,20 @@ def test_fetch_writes_reduced_pngs_and_their_sources(tmp_path, monkeypatch):
             path = root / inner
             path.parent.mkdir(parents=True, exist_ok=True)
             # one photograph per package too small to keep after the reduction
-            size = (300, 400) if index == 0 else (1600, 2400)
+            size = (90, 120) if index == 0 else (400, 600)
             pixels = rng.integers(0, 256, (*size, 3), dtype=np.uint8)
             cv2.imwrite(str(path), pixels)
         return root
 
     monkeypatch.setattr(photos, "_download", fake_download)
+    monkeypatch.setattr(photos, "MIN_SHORT_SIDE", 128)
     out = tmp_path / "photos"
-    written = photos.fetch(out, long_side=1200)
+    written = photos.fetch(out, long_side=300)
     expected = sum(len(files) - 1 for files in photos.PHOTOS.values())
     assert len(written) == expected
     for path in written:
         image = cv2.imread(str(path))
-        assert image.shape == (800, 1200, 3)
+        assert image.shape == (200, 300, 3)
     sources = (out / "SOURCES.txt").read_text().splitlines()
     assert sources[0].split("\t") == ["file", "package", "original", "author", "licence"]
     assert sorted(line.split("\t")[0] for line in sources[1:]) == sorted(p.name for p in written)
