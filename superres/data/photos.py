@@ -82,7 +82,10 @@ def _download(package: str, folder: Path) -> Path:
     if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
         raise RuntimeError("apt-get and dpkg-deb are needed (a Debian or Ubuntu machine); "
                            "or pass your own photographs to superres.train with --hr-dir")
-    subprocess.run(["apt-get", "download", "-q", package], cwd=folder, check=True, capture_output=True)
+    done = subprocess.run(["apt-get", "download", "-q", package], cwd=folder, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"apt-get download {package} failed ({done.stderr.strip() or done.returncode}); "
+                           "on a fresh machine run apt-get update first")
     debs = sorted(folder.glob(f"{package}_*.deb"))
     if not debs:
         raise RuntimeError(f"apt-get download {package} gave no .deb file")

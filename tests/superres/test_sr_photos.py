@@ -62,3 +62,11 @@ def test_download_needs_apt(monkeypatch, tmp_path):
     monkeypatch.setattr(photos.shutil, "which", lambda name: None)
     with pytest.raises(RuntimeError, match="apt-get and dpkg-deb are needed"):
         photos._download("mate-backgrounds", tmp_path)
+
+
+def test_a_failed_download_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setattr(photos.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(photos.subprocess, "run", lambda *a, **k: photos.subprocess.CompletedProcess(
+        a[0], 100, "", "E: Unable to locate package mate-backgrounds"))
+    with pytest.raises(RuntimeError, match="Unable to locate package.*apt-get update first"):
+        photos._download("mate-backgrounds", tmp_path)
