@@ -191,7 +191,8 @@ def test_colour_hidden_under_transparent_pixels_does_not_bleed(tiny_generator, d
 
 def test_transparent_green_leaves_no_fringe_on_thin_strands():
     """The shipped x2 model on thin opaque strands over transparent green: the visible pixels
-    keep the strands' colour (straight upscaling tinted them green by up to 139/255)."""
+    keep the strands' colour, with no green tint (straight upscaling of the colour, alpha
+    apart, tints them by up to 104/255 more green than red and blue; here ~10)."""
     from superres.upscale import load_generator
 
     yy, xx = np.mgrid[0:24, 0:24]
@@ -200,8 +201,12 @@ def test_transparent_green_leaves_no_fringe_on_thin_strands():
     image[np.abs(xx - 0.4 * yy - 6) < 1.0] = (180, 120, 60, 255)
     out, _ = upscale(image, scale=2, generator=load_generator(2))
     visible = out[..., 3] > 64
-    error = np.abs(out[..., :3][visible].astype(float) - (180, 120, 60)).max(axis=1)
-    assert visible.sum() > 100 and error.max() < 40 and error.mean() < 15
+    difference = out[..., :3][visible].astype(float) - (180, 120, 60)
+    green_tint = difference[:, 1] - (difference[:, 0] + difference[:, 2]) / 2
+    error = np.abs(difference).max(axis=1)
+    # The strands are 2 px wide: their edges are partly transparent and a little darker
+    # (up to ~50/255 in one channel), which is not the fringe this test is about.
+    assert visible.sum() > 100 and green_tint.max() < 30 and error.mean() < 15 and error.max() < 70
 
 
 def test_data_maps_keep_their_channels_apart(tiny_generator):
