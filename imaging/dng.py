@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import struct
 from dataclasses import dataclass, field
 
@@ -278,9 +279,10 @@ class WarpRectilinear:
     def source_positions(self, plane: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
         """(x, y) float32 (height, width) positions in the stored image, as the SDK's
         `dng_filter_warp::GetSrcPixelPosition` (square pixels)."""
-        kr0, kr1, kr2, kr3, kt0, kt1 = self.coefficients[min(plane, len(self.coefficients) - 1)]
+        # Python floats: a NumPy float64 scalar would promote the float32 maps to float64
+        kr0, kr1, kr2, kr3, kt0, kt1 = map(float, self.coefficients[min(plane, len(self.coefficients) - 1)])
         cx, cy = self.center[0] * width, self.center[1] * height
-        radius = max(np.hypot(x - cx, y - cy) for x in (0, width) for y in (0, height))
+        radius = max(math.hypot(x - cx, y - cy) for x in (0, width) for y in (0, height))
         # float32: a 12 MP photo's maps stay small, and 4000 px are exact to 1e-3 px
         dx = ((np.arange(width) - cx) / radius).astype(np.float32)[None, :]
         dy = ((np.arange(height) - cy) / radius).astype(np.float32)[:, None]
@@ -288,7 +290,7 @@ class WarpRectilinear:
         ratio = kr0 + r2 * (kr1 + r2 * (kr2 + r2 * kr3))
         x = cx + radius * (dx * ratio + kt1 * (r2 + 2 * dx * dx) + 2 * kt0 * dx * dy)
         y = cy + radius * (dy * ratio + kt0 * (r2 + 2 * dy * dy) + 2 * kt1 * dx * dy)
-        return x.astype(np.float32, copy=False), y.astype(np.float32, copy=False)
+        return x, y
 
 
 def parse_warp_rectilinear(parameters: bytes) -> WarpRectilinear:
@@ -315,12 +317,14 @@ def _apply_warps(linear: np.ndarray, blob: bytes | None, development: Developmen
     height, width = linear.shape[:2]
     for warp in _opcodes_of_kind(blob, "OpcodeList3", _WARP_RECTILINEAR_OPCODE, "WarpRectilinear",
                                  parse_warp_rectilinear, development):
+        # One plane: one set of maps for all three channels; else plane i moves channel i.
+        groups = [[0, 1, 2]] if len(warp.coefficients) == 1 else [[0], [1], [2]]
         warped = np.empty_like(linear)
-        for channel in range(3):
-            map_x, map_y = warp.source_positions(channel, height, width)
-            plane = cv2.remap(linear[..., channel].astype(np.float32), map_x, map_y, cv2.INTER_CUBIC,
+        for channels in groups:
+            map_x, map_y = warp.source_positions(channels[0], height, width)
+            moved = cv2.remap(linear[..., channels].astype(np.float32), map_x, map_y, cv2.INTER_CUBIC,
                               borderMode=cv2.BORDER_REPLICATE)
-            warped[..., channel] = np.clip(np.rint(plane), 0, 65535).astype(np.uint16)
+            warped[..., channels] = np.clip(np.rint(moved), 0, 65535).astype(np.uint16).reshape(height, width, -1)
         linear = warped
         development.warps += 1
     return linear

@@ -121,8 +121,9 @@ def main(argv=None) -> None:
                       if p.is_file() and p.suffix.lower() in HR_SUFFIXES)
     if args.val_holdout >= max(len(hr_files), 1):
         raise SystemExit(f"--val-holdout {args.val_holdout} leaves none of the {len(hr_files)} --hr-dir images to train on")
-    held_out = hr_files[len(hr_files) - args.val_holdout:] if args.val_holdout else []
-    images += load_hr_images(hr_files[:len(hr_files) - len(held_out)]) * args.hr_repeat
+    split = len(hr_files) - args.val_holdout
+    held_out = hr_files[split:]
+    images += load_hr_images(hr_files[:split]) * args.hr_repeat
     if args.real_repeat:
         # Photos are few but large; repeating them gives them a fair share of the crops
         # (the list holds references, so repeats cost no memory).
