@@ -23,6 +23,16 @@ WarpRectilinear opcode in OpcodeList3 (applied to the demosaiced image; SDK
 tile sit on a lattice), so the warp is applied here after LibRaw develops, plane by
 plane (a three-plane warp also corrects lateral chromatic aberration; its planes
 are taken as the output's R, G, B).
+
+Vignetting: Adobe's DNG Converter stores a known lens's vignetting correction as a
+FixVignetteRadial opcode in OpcodeList3 (a radial gain 1 + k0 r^2 + ... + k4 r^10;
+SDK `dng_opcode_FixVignetteRadial`). OpcodeList3's warps and vignette gains are
+applied in the file's order.
+
+Default crop: a DNG's DefaultCropOrigin/DefaultCropSize name the part of the image
+meant to be shown (raw converters keep a few pixels of margin for demosaicing);
+LibRaw reads it without applying it. It is cut last, after OpcodeList3, as the SDK
+does, and `size` reports it.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ _OPCODE_LIST_2_TAG = 51009
 _OPCODE_LIST_3_TAG = 51022
 _GAIN_MAP_OPCODE = 9
 _WARP_RECTILINEAR_OPCODE = 1
+_FIX_VIGNETTE_RADIAL_OPCODE = 3
 # An opcode the reader may skip when it does not know it (DNG spec, opcode flags bit 0).
 _OPTIONAL_FLAG = 1
 
@@ -51,6 +62,8 @@ class Development:
 
     gain_maps: int = 0  # GainMap opcodes applied
     warps: int = 0  # WarpRectilinear opcodes applied (lens distortion corrected)
+    vignettes: int = 0  # FixVignetteRadial opcodes applied (lens vignetting corrected)
+    crop: tuple[int, int, int, int] | None = None  # (top, left, height, width) of the default crop cut
     skipped_opcodes: list[str] = field(default_factory=list)  # e.g. "OpcodeList2 #4 (not optional)"
 
 
@@ -72,14 +85,30 @@ def _open(data: bytes):
     return raw
 
 
+def _default_crop(sizes) -> tuple[int, int, int, int] | None:
+    """(top, left, height, width) of the file's default crop within LibRaw's developed image
+    (its active area), or None when the file has none or it does not fit there."""
+    height, width = int(sizes.crop_height), int(sizes.crop_width)
+    top = int(sizes.crop_top_margin) - int(sizes.top_margin)  # LibRaw gives it in raw-image pixels
+    left = int(sizes.crop_left_margin) - int(sizes.left_margin)
+    if (height <= 0 or width <= 0 or top < 0 or left < 0
+            or top + height > int(sizes.height) or left + width > int(sizes.width)):
+        return None
+    if (height, width) == (int(sizes.height), int(sizes.width)):
+        return None  # the whole image
+    return top, left, height, width
+
+
 def size(data: bytes) -> tuple[int, int]:
-    """(width, height) of the developed image, before orientation (LibRaw's margins cut)."""
+    """(width, height) of the developed image, before orientation: LibRaw's margins cut,
+    then the file's default crop."""
     raw = _open(data)
     try:
         sizes = raw.sizes
     finally:
         raw.close()
-    return int(sizes.width), int(sizes.height)
+    crop = _default_crop(sizes)
+    return (crop[3], crop[2]) if crop else (int(sizes.width), int(sizes.height))
 
 
 @functools.lru_cache(maxsize=1)
@@ -106,13 +135,18 @@ def develop(data: bytes) -> tuple[np.ndarray, Development]:
             gamma=(1, 1), no_auto_bright=True, output_bps=16, use_camera_wb=True,
             output_color=rawpy.ColorSpace.sRGB, adjust_maximum_thr=0.0, user_flip=0,
         )
+        crop = _default_crop(raw.sizes)
     except rawpy.LibRawError as exc:
         raise ImageFormatError(f"corrupt or unsupported DNG file ({_libraw_message(exc)})") from exc
     finally:
         raw.close()
     if linear.ndim != 3 or linear.shape[2] != 3 or linear.dtype != np.uint16:
         raise ImageFormatError(f"unsupported DNG variant (develops to {linear.shape} {linear.dtype})")
-    linear = _apply_warps(linear, opcode_lists.get(_OPCODE_LIST_3_TAG), development)
+    linear = _apply_opcode_list_3(linear, opcode_lists.get(_OPCODE_LIST_3_TAG), development)
+    if crop and crop[0] + crop[2] <= linear.shape[0] and crop[1] + crop[3] <= linear.shape[1]:
+        top, left, height, width = crop
+        linear = linear[top:top + height, left:left + width]
+        development.crop = crop
     return _linear_to_srgb_16bit()[linear], development
 
 
@@ -219,9 +253,10 @@ def parse_gain_map(parameters: bytes) -> GainMap:
                    (spacing_v, spacing_h), (origin_v, origin_h), gains)
 
 
-def _opcodes_of_kind(blob: bytes, list_name: str, wanted: int, name: str, parse, development: Development) -> list:
-    """The parsed opcodes of one kind in an opcode list; the others, malformed ones and an
-    unreadable list are recorded in `development.skipped_opcodes`."""
+def _parse_opcode_list(blob: bytes, list_name: str, kinds: dict, development: Development) -> list:
+    """(opcode id, parsed parameters) of the opcodes in a list whose id is in `kinds`
+    ({id: (name, parse)}), in the list's order; the others, malformed ones and an unreadable
+    list are recorded in `development.skipped_opcodes`."""
     try:
         opcodes = parse_opcodes(blob)
     except ValueError:
@@ -229,12 +264,13 @@ def _opcodes_of_kind(blob: bytes, list_name: str, wanted: int, name: str, parse,
         return []
     parsed = []
     for number, (opcode_id, flags, parameters) in enumerate(opcodes, 1):
-        if opcode_id != wanted:
+        if opcode_id not in kinds:
             kind = "optional" if flags & _OPTIONAL_FLAG else "not optional"
             development.skipped_opcodes.append(f"{list_name} #{number}: opcode {opcode_id} ({kind})")
             continue
+        name, parse = kinds[opcode_id]
         try:
-            parsed.append(parse(parameters))
+            parsed.append((opcode_id, parse(parameters)))
         except ValueError:
             development.skipped_opcodes.append(f"{list_name} #{number}: malformed {name}")
     return parsed
@@ -244,9 +280,8 @@ def _apply_gain_maps(raw, blob: bytes | None, development: Development) -> None:
     """Apply OpcodeList2's GainMaps to LibRaw's (single-plane, CFA) raw data in place."""
     if not blob:
         return
-    gain_maps = [gain_map for gain_map in _opcodes_of_kind(blob, "OpcodeList2", _GAIN_MAP_OPCODE, "GainMap",
-                                                          parse_gain_map, development)
-                 if gain_map.plane == 0]  # a Bayer image has one plane
+    opcodes = _parse_opcode_list(blob, "OpcodeList2", {_GAIN_MAP_OPCODE: ("GainMap", parse_gain_map)}, development)
+    gain_maps = [gain_map for _, gain_map in opcodes if gain_map.plane == 0]  # a Bayer image has one plane
     if not gain_maps:
         return  # nothing to apply: the raw data is left as LibRaw read it
     # Stage 2 is the active area: LibRaw's visible raw image (a view of its buffer).
@@ -308,23 +343,69 @@ def parse_warp_rectilinear(parameters: bytes) -> WarpRectilinear:
     return WarpRectilinear(coefficients, (float(center[0]), float(center[1])))
 
 
-def _apply_warps(linear: np.ndarray, blob: bytes | None, development: Development) -> np.ndarray:
-    """Apply OpcodeList3's WarpRectilinears to the developed (H, W, 3) uint16 linear image."""
-    if not blob:
-        return linear
+@dataclass
+class VignetteRadial:
+    """One FixVignetteRadial opcode (DNG 1.3, opcode 3): the gain 1 + k0 r^2 + k1 r^4 + ... +
+    k4 r^10 at each pixel; center (cx, cy) the optical centre as a fraction of the width and
+    height; r = 1 at the image corner farthest from it."""
+
+    coefficients: tuple[float, ...]  # k0..k4
+    center: tuple[float, float]
+
+    def gains(self, height: int, width: int) -> np.ndarray:
+        """(height, width) float32 gains at the pixel centres, as the SDK's
+        `dng_opcode_FixVignetteRadial` (square pixels)."""
+        cx, cy = self.center[0] * width, self.center[1] * height
+        radius = math.hypot(max(cx, width - cx), max(cy, height - cy))
+        dx = ((np.arange(width) + 0.5 - cx) / radius).astype(np.float32)[None, :]
+        dy = ((np.arange(height) + 0.5 - cy) / radius).astype(np.float32)[:, None]
+        r2 = dx * dx + dy * dy
+        gain = np.zeros_like(r2)
+        for k in reversed(self.coefficients):  # Horner in r^2
+            gain = r2 * (float(k) + gain)
+        return 1 + gain
+
+
+def parse_vignette_radial(parameters: bytes) -> VignetteRadial:
+    """A FixVignetteRadial opcode's parameters; ValueError when malformed."""
+    if len(parameters) != 56:
+        raise ValueError("malformed FixVignetteRadial")
+    values = struct.unpack(">7d", parameters)
+    coefficients, center = values[:5], values[5:]
+    if not all(math.isfinite(v) for v in values) or not all(0 <= c <= 1 for c in center):
+        raise ValueError("malformed FixVignetteRadial")
+    return VignetteRadial(tuple(coefficients), (center[0], center[1]))
+
+
+def _warp(linear: np.ndarray, warp: WarpRectilinear) -> np.ndarray:
+    """The (H, W, 3) uint16 image through one WarpRectilinear (bicubic)."""
     import cv2
 
     height, width = linear.shape[:2]
-    for warp in _opcodes_of_kind(blob, "OpcodeList3", _WARP_RECTILINEAR_OPCODE, "WarpRectilinear",
-                                 parse_warp_rectilinear, development):
-        # One plane: one set of maps for all three channels; else plane i moves channel i.
-        groups = [[0, 1, 2]] if len(warp.coefficients) == 1 else [[0], [1], [2]]
-        warped = np.empty_like(linear)
-        for channels in groups:
-            map_x, map_y = warp.source_positions(channels[0], height, width)
-            moved = cv2.remap(linear[..., channels].astype(np.float32), map_x, map_y, cv2.INTER_CUBIC,
-                              borderMode=cv2.BORDER_REPLICATE)
-            warped[..., channels] = np.clip(np.rint(moved), 0, 65535).astype(np.uint16).reshape(height, width, -1)
-        linear = warped
-        development.warps += 1
+    # One plane: one set of maps for all three channels; else plane i moves channel i.
+    groups = [[0, 1, 2]] if len(warp.coefficients) == 1 else [[0], [1], [2]]
+    warped = np.empty_like(linear)
+    for channels in groups:
+        map_x, map_y = warp.source_positions(channels[0], height, width)
+        moved = cv2.remap(linear[..., channels].astype(np.float32), map_x, map_y, cv2.INTER_CUBIC,
+                          borderMode=cv2.BORDER_REPLICATE)
+        warped[..., channels] = np.clip(np.rint(moved), 0, 65535).astype(np.uint16).reshape(height, width, -1)
+    return warped
+
+
+def _apply_opcode_list_3(linear: np.ndarray, blob: bytes | None, development: Development) -> np.ndarray:
+    """Apply OpcodeList3's WarpRectilinears and FixVignetteRadials, in the list's order, to the
+    developed (H, W, 3) uint16 linear image."""
+    if not blob:
+        return linear
+    kinds = {_WARP_RECTILINEAR_OPCODE: ("WarpRectilinear", parse_warp_rectilinear),
+             _FIX_VIGNETTE_RADIAL_OPCODE: ("FixVignetteRadial", parse_vignette_radial)}
+    for opcode_id, opcode in _parse_opcode_list(blob, "OpcodeList3", kinds, development):
+        if opcode_id == _WARP_RECTILINEAR_OPCODE:
+            linear = _warp(linear, opcode)
+            development.warps += 1
+        else:  # a grey gain: it commutes with the colour matrices LibRaw has applied
+            gains = opcode.gains(*linear.shape[:2])[..., None]
+            linear = np.clip(np.rint(linear * gains), 0, 65535).astype(np.uint16)
+            development.vignettes += 1
     return linear

@@ -666,9 +666,10 @@ def read_image(src, *, max_pixels=None, apply_exif_orientation=True) -> Image:
         elif info.format == "dng":
             pixels, development = dng.develop(data)
             corrected = [what for what, done in (("lens shading", development.gain_maps),
-                                                 ("lens distortion", development.warps)) if done]
-            nclx = {"name": "camera colour (DNG colour matrices"
-                            + (f", {' and '.join(corrected)} corrected)" if corrected else ")"),
+                                                 ("lens distortion", development.warps),
+                                                 ("vignetting", development.vignettes)) if done]
+            listed = ", ".join(corrected[:-1]) + " and " + corrected[-1] if len(corrected) > 1 else "".join(corrected)
+            nclx = {"name": "camera colour (DNG colour matrices" + (f", {listed} corrected)" if corrected else ")"),
                     "converted": True, "reason": None}
         elif info.format == "tiff" and info.channels == 2:
             pixels = _decode_tiff_grey_alpha(data, info)

@@ -541,9 +541,27 @@ def _warp_rectilinear_opcodes(strength: float) -> bytes:
     return struct.pack(">I", 1) + opcode
 
 
+def _vignette_radial_opcode(strength: float) -> bytes:
+    """A FixVignetteRadial opcode (DNG 1.3, opcode 3) whose gain 1 + strength r^2 (r = 1 in the
+    farthest corner, optical centre in the middle) undoes `vignette_fall_off`, as Adobe's DNG
+    Converter stores a camera lens's vignetting correction in OpcodeList3."""
+    import struct
+
+    parameters = struct.pack(">7d", strength, 0.0, 0.0, 0.0, 0.0, 0.5, 0.5)
+    return struct.pack(">I4sII", 3, bytes((1, 3, 0, 0)), 1, len(parameters)) + parameters
+
+
+def vignette_fall_off(height: int, width: int, strength: float) -> np.ndarray:
+    """(H,W) a lens's vignetting, 1 / (1 + strength r^2) at pixel centres, r = 1 in the corners."""
+    rows = (np.arange(height) + 0.5 - height / 2)[:, None]
+    cols = (np.arange(width) + 0.5 - width / 2)[None, :]
+    return 1 / (1 + strength * (rows * rows + cols * cols) / ((height / 2) ** 2 + (width / 2) ** 2))
+
+
 def dng_photo(linear: np.ndarray, *, bayer: bool = True, orientation: int = 1, white: int = 4095,
               black: int = 64, neutral=(1.0, 1.0, 1.0), focal_35mm: int | None = None,
-              shading: float = 0.0, distortion: float = 0.0, distorted: bool = False) -> bytes:
+              shading: float = 0.0, distortion: float = 0.0, distorted: bool = False,
+              vignette: float = 0.0, crop: tuple[int, int, int, int] | None = None) -> bytes:
     """A phone-style DNG file of (H,W,3) linear RGB in [0,1] (1 = the sensor's white level).
 
     bayer: an RGGB colour filter array of 16-bit samples, as Android phones write;
@@ -554,17 +572,27 @@ def dng_photo(linear: np.ndarray, *, bayer: bool = True, orientation: int = 1, w
     correction is stored as GainMap opcodes (Bayer only), as phones do. distortion: the
     lens's radial distortion (`lens_distortion`) is in the stored pixels, its correction
     stored as a WarpRectilinear opcode; distorted: `linear` holds it already (as drawn on
-    the sensor, noise added after), only the correction is stored."""
+    the sensor, noise added after), only the correction is stored. vignette: the lens's
+    vignetting (`vignette_fall_off`) darkens the stored values, its correction stored as a
+    FixVignetteRadial opcode ahead of the warp, as Adobe's DNG Converter writes it for a lens
+    it knows. crop: (top, left, height, width) written as DefaultCropOrigin/DefaultCropSize:
+    the part of the stored image meant to be shown (a raw converter's margins cut)."""
+    import struct
+
     import tifffile  # writes the TIFF structure; the DNG tags are ours
 
     if shading and not bayer:
         raise ValueError("lens shading is written for Bayer DNGs only")
     height, width, _ = linear.shape
-    warp_opcodes = None
+    list_3 = []  # OpcodeList3, in the order a developer applies it
+    if vignette:
+        list_3.append(_vignette_radial_opcode(vignette))
     if distortion:
-        warp_opcodes = _warp_rectilinear_opcodes(distortion)
+        list_3.append(_warp_rectilinear_opcodes(distortion)[4:])  # the opcode, without its list's count
         linear = linear if distorted else lens_distortion(linear, distortion)
     stored = linear * np.asarray(neutral)
+    if vignette:  # in the sensor's geometry: the lens darkens what it has drawn there
+        stored = stored * vignette_fall_off(height, width, vignette)[..., None]
     if shading:
         fall_off, gains = lens_shading(height, width, shading)
         stored = stored * fall_off
@@ -598,8 +626,12 @@ def dng_photo(linear: np.ndarray, *, bayer: bool = True, orientation: int = 1, w
     if shading:
         opcodes = _gain_map_opcodes(gains, height, width)
         tags.append((51009, 7, len(opcodes), opcodes, True))  # OpcodeList2, UNDEFINED bytes
-    if warp_opcodes:
-        tags.append((51022, 7, len(warp_opcodes), warp_opcodes, True))  # OpcodeList3
+    if list_3:
+        opcodes = struct.pack(">I", len(list_3)) + b"".join(list_3)
+        tags.append((51022, 7, len(opcodes), opcodes, True))  # OpcodeList3
+    if crop:
+        top, left, crop_height, crop_width = crop
+        tags += [(50719, "I", 2, (left, top), True), (50720, "I", 2, (crop_width, crop_height), True)]
     out = io.BytesIO()
     tifffile.imwrite(out, data, photometric=photometric, extratags=tags, subfiletype=0,
                      planarconfig=None if bayer else "contig")

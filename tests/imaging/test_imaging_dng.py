@@ -129,7 +129,7 @@ def test_a_phones_lens_distortion_warp_is_applied(monkeypatch):
     assert 3.5 < np.hypot(x[0, 0], y[0, 0]) < 4.5  # the corner samples 4 px inwards
     # the same file with its warp left out
     with monkeypatch.context() as patch:
-        patch.setattr(dng, "_apply_warps", lambda linear, blob, development: linear)
+        patch.setattr(dng, "_apply_opcode_list_3", lambda linear, blob, development: linear)
         uncorrected = np.abs(np.asarray(srgb_to_linear(dng.develop(data)[0] / 65535.0)) - scene)[inner]
     assert np.mean(corrected) < 0.2 * np.mean(uncorrected), (np.mean(corrected), np.mean(uncorrected))
     assert np.percentile(corrected, 99) < 0.02, np.percentile(corrected, 99)  # 0.013: demosaicing, resampling
@@ -137,8 +137,51 @@ def test_a_phones_lens_distortion_warp_is_applied(monkeypatch):
     development = dng.Development()
     linear = np.full((4, 4, 3), 1000, np.uint16)
     broken = struct.pack(">I", 1) + struct.pack(">I4sII", 1, bytes((1, 3, 0, 0)), 0, 8) + bytes(8)
-    assert dng._apply_warps(linear, broken, development) is linear
+    assert dng._apply_opcode_list_3(linear, broken, development) is linear
     assert development.skipped_opcodes == ["OpcodeList3 #1: malformed WarpRectilinear"]
+
+
+def test_a_lens_vignetting_correction_is_applied_in_the_lists_order_and_the_default_crop_cut(monkeypatch):
+    """Adobe's DNG Converter stores a known lens's vignetting as a FixVignetteRadial opcode
+    (OpcodeList3, ahead of the warp) and keeps a margin outside DefaultCrop; LibRaw applies
+    neither. Uncorrected, this file's corners read 1 / (1 + 0.6) of the light; its 6-8 px
+    margins would be handed over as part of the photo."""
+    rows, cols = np.mgrid[0:96, 0:128]
+    scene = (0.3 + 0.1 * np.sin(cols / 7.0) * np.cos(rows / 9.0))[..., None] * np.array([1.0, 0.9, 0.8])
+    crop = (6, 8, 80, 110)  # top, left, height, width
+    data = dng_bytes(scene, vignette=0.6, distortion=-0.03, crop=crop)
+    assert probe_image(data) == ImageInfo("dng", 110, 80, 3, "16")
+    image = read_image(data)
+    assert image.pixels.shape == (80, 110, 3)
+    assert image.colour_profile["name"] == \
+        "camera colour (DNG colour matrices, lens distortion and vignetting corrected)"
+    pixels, development = dng.develop(data)
+    assert (development.vignettes, development.warps, development.crop) == (1, 1, crop)
+    assert development.skipped_opcodes == []
+    shown = scene[6:86, 8:118]
+    error = np.abs(developed(image) / shown - 1)
+    assert np.median(error) < 0.01 and np.percentile(error, 99) < 0.04, (np.median(error), np.percentile(error, 99))
+    # the corners are as bright as the middle: the vignetting was undone, not just cut away
+    corner = developed(image)[:8, :8] / shown[:8, :8]
+    assert abs(np.median(corner) - 1) < 0.02, np.median(corner)
+    # the gains are the SDK's: 1 + k0 r^2 at pixel centres, r = 1 at the farthest corner
+    vignette = dng.parse_vignette_radial(synthetic._vignette_radial_opcode(0.6)[16:])
+    gains = vignette.gains(96, 128)
+    assert np.allclose(gains, 1 / synthetic.vignette_fall_off(96, 128, 0.6), rtol=1e-5)
+    assert gains[0, 0] == pytest.approx(1 + 0.6 * (63.5 ** 2 + 47.5 ** 2) / (64 ** 2 + 48 ** 2), rel=1e-5)
+    with monkeypatch.context() as patch:  # the same file as a reader without the opcode sees it
+        patch.setattr(dng, "_FIX_VIGNETTE_RADIAL_OPCODE", -1)
+        pixels, development = dng.develop(data)
+        assert development.skipped_opcodes == ["OpcodeList3 #1: opcode 3 (optional)"]
+    uncorrected = np.asarray(srgb_to_linear(pixels / 65535.0))[:8, :8] / shown[:8, :8]
+    assert np.median(uncorrected) < 0.8, np.median(uncorrected)  # 0.73 at the crop's corner
+    with pytest.raises(ValueError):
+        dng.parse_vignette_radial(synthetic._vignette_radial_opcode(0.6)[16:-8])
+    # a crop that does not fit the image is not applied
+    class Sizes:
+        crop_height, crop_width, crop_top_margin, crop_left_margin = 80, 110, 30, 8
+        height, width, top_margin, left_margin = 96, 128, 0, 0
+    assert dng._default_crop(Sizes) is None
 
 
 def test_other_and_broken_opcodes_are_skipped_and_reported():
