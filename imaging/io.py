@@ -1,4 +1,4 @@
-"""Read and write images: PNG, JPEG, TIFF, WebP and OpenEXR; read HEIC and DNG.
+"""Read and write images: PNG, JPEG, TIFF, WebP and OpenEXR; read HEIC, DNG, TGA and DDS.
 
 Pixels are decoded with OpenCV (it keeps 16-bit RGB, which Pillow does not),
 except the 8-bit TIFFs with alpha it gets wrong, which Pillow decodes; Pillow
@@ -15,6 +15,13 @@ imaging.dng (LibRaw, no tone curve, the phone's lens shading applied) into
 are proportional to the light, which is what the capture fit wants from a
 phone (its JPEGs carry an S-shaped tone curve the fit cannot undo). Other
 camera RAW formats are refused with a message saying how to convert them.
+
+TGA and DDS, the formats game texture libraries are kept in, are decoded by
+Pillow: TGA in all its variants (RLE, colour maps, bottom-up rows; a 32-bit one
+whose header declares no alpha bits is taken as RGB), DDS uncompressed or
+block-compressed (BC1-BC5, BC7; the largest mip level). A BC5 texture (two
+channels: a normal map's x and y) gets its z back as sqrt(1 - x^2 - y^2). Cube
+maps, volume textures, texture arrays and HDR (BC6H) DDS files are refused.
 """
 
 import functools
@@ -31,7 +38,8 @@ os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")  # before cv2 is first im
 import cv2
 import numpy as np
 from PIL import (
-    ExifTags, Image as PILImage, ImageCms, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin,
+    DdsImagePlugin, ExifTags, Image as PILImage, ImageCms, JpegImagePlugin, PngImagePlugin, TgaImagePlugin,
+    TiffImagePlugin, WebPImagePlugin,
 )
 
 from pillow_heif.as_plugin import HeifImageFile
@@ -53,7 +61,14 @@ _PIL_OPENERS = {
     # HEIC (iPhones' default photo format) through pillow-heif's libheif; it applies the
     # file's rotation while decoding, so its pixels come upright and Orientation reads 1.
     "heic": HeifImageFile,
+    "tga": TgaImagePlugin.TgaImageFile,
+    "dds": DdsImagePlugin.DdsImageFile,
 }
+# Game texture formats, decoded by Pillow (OpenCV reads neither).
+_TEXTURE_FORMATS = ("tga", "dds")
+_PIL_CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+_TGA_IMAGE_TYPES = (1, 2, 3, 9, 10, 11)  # colour-mapped, true-colour, grey; raw or RLE
+_DDS_HEADER_BYTES = 4 + 124 + 20  # magic, DDS_HEADER, DDS_HEADER_DXT10
 # ftyp brands of HEVC-coded HEIF files (AVIF's are not decoded by the bundled libheif).
 _HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 _ORIENTATION_TAG = 0x0112
@@ -94,8 +109,8 @@ class Image:
         dtype uint8, uint16 or float32 (float: linear, may exceed 1).
     bit_depth: "8", "16" or "32f".
     colour_space: "srgb" (integer formats) or "linear" (EXR and float TIFF).
-    format: "png", "jpeg", "tiff", "webp", "heic", "dng" or "exr" (a DNG comes
-        developed: 16-bit sRGB-encoded RGB, see the module docstring).
+    format: "png", "jpeg", "tiff", "webp", "heic", "dng", "exr", "tga" or "dds" (a
+        DNG comes developed: 16-bit sRGB-encoded RGB, see the module docstring).
     exif: EXIF tags by name (IFD0 and the Exif sub-IFD) with JSON-friendly
         values: int, float (rationals), str, or tuples of those. Binary tags
         are dropped. After orientation is applied, "Orientation" reads 1.
@@ -118,6 +133,8 @@ class Image:
     format: str
     exif: dict = field(default_factory=dict)
     colour_profile: dict | None = None
+    # A DDS's block compression ("DXT1", "BC5", "BC7"...): lossy, like a JPEG's; None otherwise.
+    block_compression: str | None = None
 
     @property
     def height(self) -> int:
@@ -193,7 +210,48 @@ def _sniff_format(head: bytes) -> str:
         return "heic"
     if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
         raise ImageFormatError("AVIF images are not supported: save it as PNG, JPEG or HEIC")
-    raise ImageFormatError("not a supported image (PNG, JPEG, TIFF, WebP, HEIC, DNG or EXR)")
+    if head[:4] == b"DDS ":
+        return "dds"
+    if _looks_like_tga(head):
+        return "tga"
+    raise ImageFormatError("not a supported image (PNG, JPEG, TIFF, WebP, HEIC, DNG, EXR, TGA or DDS)")
+
+
+def _looks_like_tga(head: bytes) -> bool:
+    """Whether these bytes start a TGA header (the format has no magic number: its fields'
+    allowed values are checked instead, after every format that has one)."""
+    if len(head) < 18:
+        return False
+    colour_map, image_type, map_depth, depth, descriptor = head[1], head[2], head[7], head[16], head[17]
+    width, height = struct.unpack_from("<HH", head, 12)
+    return (colour_map in (0, 1) and image_type in _TGA_IMAGE_TYPES
+            and (colour_map == 1) == (image_type in (1, 9))
+            and map_depth in ((15, 16, 24, 32) if colour_map else (0,))
+            and depth in (8, 15, 16, 24, 32) and descriptor & 0xC0 == 0 and width > 0 and height > 0)
+
+
+def _dds_layout_error(header: bytes) -> str | None:
+    """Why a DDS file holds something other than one 2-D texture (None when it holds one)."""
+    if len(header) < 128:
+        return "truncated DDS header"
+    caps2 = struct.unpack_from("<I", header, 112)[0]
+    if caps2 & 0x200:
+        return "DDS cube maps are not supported: save the faces as separate images"
+    if caps2 & 0x200000:
+        return "DDS volume textures are not supported: save the slices as separate images"
+    if header[84:88] == b"DX10":
+        if len(header) < _DDS_HEADER_BYTES:
+            return "truncated DDS header"
+        dxgi_format, dimension, misc, array_size = struct.unpack_from("<4I", header, 128)
+        if misc & 0x4:
+            return "DDS cube maps are not supported: save the faces as separate images"
+        if dimension == 4:
+            return "DDS volume textures are not supported: save the slices as separate images"
+        if array_size > 1:
+            return "DDS texture arrays are not supported: save the layers as separate images"
+        if dxgi_format in (94, 95, 96):
+            return "HDR (BC6H) DDS textures are not supported: save it as OpenEXR"
+    return None
 
 
 @contextmanager
@@ -270,8 +328,16 @@ def _probe_format(fp, fmt: str, head: bytes) -> ImageInfo:
         samples = 3 if tags.get(262) == 3 else tags.get(277, 1)  # palette -> RGB
         bit_depth = "32f" if is_float else ("16" if bits == 16 else "8")
         return ImageInfo("tiff", int(tags[256]), int(tags[257]), int(samples), bit_depth)
+    if fmt == "dds":
+        start = fp.tell()
+        layout_error = _dds_layout_error(fp.read(_DDS_HEADER_BYTES))
+        if layout_error:
+            raise ImageFormatError(layout_error)
+        fp.seek(start)
     image = _open_pil(fp, fmt)
     width, height = image.size
+    if fmt in _TEXTURE_FORMATS:
+        return ImageInfo(fmt, width, height, _texture_channels(image, head), "8")
     if fmt == "png":
         bit_depth_bits, colour_type = head[24], head[25]
         channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}.get(colour_type)
@@ -282,6 +348,37 @@ def _probe_format(fp, fmt: str, head: bytes) -> ImageInfo:
         return ImageInfo("png", width, height, channels, "16" if bit_depth_bits == 16 else "8")
     channels = {"L": 1, "LA": 2, "RGBA": 4}.get(image.mode, 3)
     return ImageInfo(fmt, width, height, channels, "8")
+
+
+def _texture_channels(image, head: bytes) -> int:
+    """Channels a TGA or DDS decodes to (`_decode_texture`)."""
+    mode = image.mode
+    if mode == "P":  # a TGA's colour map
+        mode = "RGBA" if image.palette.mode == "RGBA" else "RGB"
+    if mode == "RGBA" and image.format == "TGA" and head[17] & 0x0F == 0:
+        mode = "RGB"  # 32 or 16 bits a pixel, none of them declared alpha
+    if mode not in _PIL_CHANNELS:
+        raise ImageFormatError(f"unsupported {image.format} pixel mode {mode}")
+    return _PIL_CHANNELS[mode]
+
+
+def _decode_texture(data: bytes, fmt: str) -> tuple[np.ndarray, str | None]:
+    """A TGA's or DDS's (H, W, C) uint8 pixels, and the DDS's block compression (or None)."""
+    with _format_errors(f"truncated or corrupt {fmt.upper()} file"):
+        image = _open_pil(io.BytesIO(data), fmt)
+        channels = _texture_channels(image, data[:18])
+        image.load()  # raises "image file is truncated" (LOAD_TRUNCATED_IMAGES is False)
+        compression = getattr(image, "pixel_format", None) if fmt == "dds" else None
+        if compression and not compression.startswith(("DXT", "BC", "ATI")):
+            compression = None  # an uncompressed DDS
+        image = image.convert({1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels])
+        pixels = np.asarray(image).reshape(image.height, image.width, channels).copy()
+    if compression and compression.startswith("BC5"):
+        # Two channels, x and y of a unit normal (0.5n + 0.5 encoded): z is what makes it unit length.
+        xy = pixels[..., :2].astype(np.float32) / 127.5 - 1
+        z = np.sqrt(np.clip(1 - (xy * xy).sum(-1), 0, 1))
+        pixels[..., 2] = np.rint(z * 127.5 + 127.5).astype(np.uint8)
+    return pixels, compression
 
 
 def _probe_webp(head: bytes) -> ImageInfo:
@@ -365,6 +462,8 @@ def _check_complete(data: bytes, fmt: str) -> tuple:
     tags and their embedded ICC profile (bytes, or None)."""
     if fmt == "dng":  # LibRaw reports a truncated file when it develops it
         return _exif_dict(_tiff_ifd0(io.BytesIO(data))), None
+    if fmt in _TEXTURE_FORMATS:  # no EXIF, no profile; `_decode_texture` fails on a truncated file
+        return {}, None
     if fmt == "tiff":
         tags = _tiff_ifd0(io.BytesIO(data))
         # Strip (273/279) or tile (324/325) offsets and byte counts must lie inside the file.
@@ -660,8 +759,10 @@ def read_image(src, *, max_pixels=None, apply_exif_orientation=True) -> Image:
             return Image(exr.decode(data), "32f", "linear", "exr", {})
         exif, icc = _check_complete(data, info.format)
         orientation = exif.get("Orientation", 1)
-        nclx = None
-        if info.format == "heic":
+        nclx, compression = None, None
+        if info.format in _TEXTURE_FORMATS:
+            pixels, compression = _decode_texture(data, info.format)
+        elif info.format == "heic":
             pixels, nclx = _decode_heic(data, icc)
         elif info.format == "dng":
             pixels, development = dng.develop(data)
@@ -688,7 +789,7 @@ def read_image(src, *, max_pixels=None, apply_exif_orientation=True) -> Image:
             exif["Orientation"] = 1
     bit_depth = {np.dtype(np.uint8): "8", np.dtype(np.uint16): "16"}.get(pixels.dtype, "32f")
     colour_space = "linear" if bit_depth == "32f" else "srgb"
-    return Image(pixels, bit_depth, colour_space, info.format, exif, colour_profile)
+    return Image(pixels, bit_depth, colour_space, info.format, exif, colour_profile, compression)
 
 
 # ------------------------------------------------------- value conversion

@@ -27,14 +27,14 @@ class UpscaleParams(serializers.Serializer):
     back_projection = serializers.ChoiceField(
         choices=["auto", "on", "off"], default="auto",
         help_text="Make the output agree with the input when scaled back down (about +0.1 dB on clean "
-                  "sources); auto: on unless the input is a JPEG or WebP file, whose compression "
-                  "artefacts it would put back. Turn it off for noisy sources too.")
+                  "sources); auto: on unless the input is a JPEG, WebP, HEIC or block-compressed DDS file, "
+                  "whose compression artefacts it would put back. Turn it off for noisy sources too.")
     source = serializers.ChoiceField(
         choices=["auto", "clean", "degraded"], default="auto",
         help_text="Which fidelity model: one trained on exact down-scales (clean sources: PNG, TIFF, EXR) or "
                   "one also trained on blurred, noisy and JPEG-compressed images, which does not sharpen their "
-                  "artefacts; auto: degraded for JPEG, WebP and HEIC files. Choose degraded for lossless files "
-                  "that were compressed before (e.g. DXT/BC textures).")
+                  "artefacts; auto: degraded for JPEG, WebP, HEIC and block-compressed (DXT/BC) DDS files. Choose "
+                  "degraded for lossless files that were compressed before (e.g. a DXT texture saved as PNG).")
     ensemble = serializers.BooleanField(default=False,
                                         help_text="Average the network over the 8 rotations/flips of the input: "
                                                   "about +0.15 dB (x4) for 8x the time.")
@@ -112,7 +112,7 @@ def run_upscale(ctx) -> None:
             pixels = as_encoded_normals(pixels)  # an EXR may hold n itself; the output holds 0.5n+0.5
         wrap = _switch(ctx.params["wrap"], lambda: looks_tileable(pixels))
         # Both "auto"s follow whether the file's format is lossless.
-        lossless = image.format not in LOSSY_FORMATS
+        lossless = image.format not in LOSSY_FORMATS and not image.block_compression
         back_projection = _switch(ctx.params.get("back_projection", "auto"), lambda: lossless)
         source = ctx.params.get("source", "auto")
         if source == "auto":

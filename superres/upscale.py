@@ -17,7 +17,7 @@ Entry point for the job runner: `upscale(pixels, scale=..., ...)` -> `(pixels, r
   interpolation): 0 = most faithful, 1 = sharpest.
 - `source`: the PSNR end is the model for "clean" sources (lossless files: trained
   on exact bicubic down-scales only; x{scale}_psnr_clean.pt) or for "degraded" ones
-  (JPEG, WebP, HEIC: trained on half blurred, noisy or JPEG-compressed pairs, so it
+  (JPEG, WebP, HEIC, DXT/BC DDS: trained on half blurred, noisy or JPEG-compressed pairs, so it
   does not sharpen their artefacts; x{scale}_psnr.pt). A scale without a clean
   model uses the other for both.
 - `precision="auto"` runs the network in bfloat16 where the hardware does it fast

@@ -105,6 +105,35 @@ def test_compressed_sources_are_not_back_projected_unless_asked(api_for, alice, 
     assert [r["source"] for r in reports] == ["degraded", "clean"]
 
 
+def test_block_compressed_game_textures_count_as_compressed_sources(api_for, alice, project, uploaded,
+                                                                   run_queued_jobs):
+    """A DXT-compressed DDS is lossy like a JPEG; the same texture as an uncompressed TGA is not."""
+    import io
+
+    from PIL import Image
+
+    rows, cols = np.mgrid[0:24, 0:32]
+    texture = Image.fromarray(np.stack([cols * 8, rows * 10, 128 + 0 * cols], -1).astype(np.uint8))
+    files = []
+    for name, options in (("wall.dds", {"pixel_format": "DXT1"}), ("wall.tga", {})):
+        out = io.BytesIO()
+        texture.save(out, name.rsplit(".", 1)[1].upper(), **options)
+        files.append((name, out.getvalue()))
+    body = uploaded(files, ["albedo", "albedo"])
+    assert sorted(a["format"] for a in body["assets"]) == ["dds", "tga"]
+    response = create(api_for(alice), project, "superres.upscale", {"scale": 2},
+                      {"assets": [a["id"] for a in body["assets"]]})
+    assert response.status_code == 202, response.content
+    assert run_queued_jobs() == ["succeeded"]
+    outputs = Job.objects.get(pk=response.json()["id"]).output_set.assets.all()
+    by_source = {a.metadata["upscale"]["source"]: a for a in outputs}
+    assert sorted(by_source) == ["clean", "degraded"]
+    assert by_source["degraded"].source.format == "dds" and by_source["clean"].source.format == "tga"
+    assert not by_source["degraded"].metadata["upscale"]["back_projection"]
+    # outputs are PNGs at twice the size
+    assert [(a.format, a.width, a.height) for a in outputs] == [("png", 64, 48)] * 2
+
+
 @pytest.mark.parametrize("params, field", [
     ({"scale": 3}, "params.scale"),
     ({"sharpness": 1.5}, "params.sharpness"),

@@ -336,7 +336,8 @@ class AssetDownload(AssetDetail):
         asset = self.get_object()
         content_types = {"png": "image/png", "jpeg": "image/jpeg", "tiff": "image/tiff",
                          "webp": "image/webp", "heic": "image/heic", "dng": "image/x-adobe-dng",
-                         "exr": "image/x-exr", "gltf": "model/gltf+json", "glb": "model/gltf-binary",
+                         "exr": "image/x-exr", "tga": "image/x-tga", "dds": "image/vnd-ms.dds",
+                         "gltf": "model/gltf+json", "glb": "model/gltf-binary",
                          "bin": "application/octet-stream", "json": "application/json"}
         response = _attachment(FileResponse(default_storage.open(asset.file.name, "rb"),
                                             content_type=content_types.get(asset.format)), asset.name)

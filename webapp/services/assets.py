@@ -16,7 +16,8 @@ DATA_ROLES = {
     "ao", "occlusion", "metallic", "mask", "orm",
 }
 ROLE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-EXTENSIONS = {"png": "png", "jpeg": "jpg", "tiff": "tif", "webp": "webp", "heic": "heic", "dng": "dng", "exr": "exr"}
+EXTENSIONS = {"png": "png", "jpeg": "jpg", "tiff": "tif", "webp": "webp", "heic": "heic", "dng": "dng", "exr": "exr",
+              "tga": "tga", "dds": "dds"}
 # Asset formats that are images; an engine export also stores model files (gltf, glb, bin).
 IMAGE_FORMATS = frozenset(EXTENSIONS)
 

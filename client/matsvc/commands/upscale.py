@@ -20,7 +20,7 @@ from .keys import content_key, start_job
 from .upscale_manifest import MANIFEST_NAME, Manifest, Stamp, Verdict
 
 KIND = "superres.upscale"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".heic", ".heif", ".exr", ".dng"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".heic", ".heif", ".exr", ".dng", ".tga", ".dds"}
 # Errors that concern one file (a bad image, a refused size); anything else stops the batch.
 PER_FILE_STATUSES = {400, 413, 415, 422}
 # The service's defaults, so that `--sharpness 0.5` and no --sharpness count as the same setting.
@@ -44,11 +44,12 @@ def add_parsers(commands) -> None:
     upscale.add_argument("--sharpness", type=float, help="0 = highest fidelity .. 1 = sharpest (default 0.5).")
     upscale.add_argument("--back-projection", action=argparse.BooleanOptionalAction, default=None,
                          help="Make the output agree with the input scaled back down (default: unless the "
-                              "input is a JPEG or WebP file; turn it off for noisy sources).")
+                              "input is a JPEG, WebP, HEIC or DXT/BC-compressed DDS file; turn it off for noisy sources).")
     upscale.add_argument("--source", choices=("clean", "degraded"),
                          help="Which fidelity model: clean (exact down-scales) or degraded (also blurred, noisy, "
-                              "JPEG-compressed images); default: degraded for JPEG, WebP and HEIC files, else clean. "
-                              "Choose degraded for lossless files that were compressed before (DXT/BC textures).")
+                              "JPEG-compressed images); default: degraded for JPEG, WebP, HEIC and DXT/BC-compressed DDS files, "
+                              "else clean. Choose degraded for lossless files that were compressed before (a DXT "
+                              "texture saved as PNG).")
     upscale.add_argument("--ensemble", action="store_true",
                          help="Average the network over 8 rotations/flips: a little more fidelity, 8x the time.")
     upscale.add_argument("--model", choices=("builtin", "project"),
