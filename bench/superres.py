@@ -11,7 +11,7 @@ training never draws (`superres.data.corpus.heldout_set`) plus any files in
 4096^2 job, each in a fresh process. The network runs as the service runs 8-bit
 images (`--precision auto`: bfloat16 where the hardware does it fast).
 
-    .venv/bin/python bench/superres.py [--scales 2 4] [--images DIR] [--no-speed] [--jpeg Q] [--precision P]
+    .venv/bin/python bench/superres.py [--scales 2 4] [--images DIR] [--no-speed] [--jpeg Q] [--dxt1] [--precision P]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from imaging.color import rgb_to_y_bt601  # noqa: E402
-from imaging.io import jpeg_roundtrip  # noqa: E402
+from imaging.io import dxt1_roundtrip, jpeg_roundtrip  # noqa: E402
 from imaging.resize import resize  # noqa: E402
 from superres import losses  # noqa: E402
 from superres.data.corpus import heldout_set  # noqa: E402
@@ -95,7 +95,7 @@ def load_images(directory: str | None, size: int, real: bool = True) -> list[tup
 
 
 def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None, jpeg: int | None = None,
-             precision: str = "auto") -> dict:
+             precision: str = "auto", dxt1: bool = False) -> dict:
     from superres.upscale import load_generator, psnr_weights_path, resolve_precision, upscale
 
     # as the service runs 8-bit inputs, which these are
@@ -104,7 +104,8 @@ def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None, 
 
     # The service's choice of PSNR model: the clean-trained one for clean sources, the one
     # trained on degraded pairs too for compressed ones (superres.upscale, `source`).
-    source, other = ("clean", "degraded") if jpeg is None else ("degraded", "clean")
+    clean = jpeg is None and not dxt1
+    source, other = ("clean", "degraded") if clean else ("degraded", "clean")
     models = {f"model a={a:g}": load_generator(scale, a, weights_dir=weights_dir, source=source)
               for a in sharpness_levels}
     if psnr_weights_path(scale, other, weights_dir) != psnr_weights_path(scale, source, weights_dir):
@@ -118,9 +119,10 @@ def evaluate(scale: int, images, sharpness_levels=(0.0, 1.0), weights_dir=None, 
         low = np.round(np.clip(low, 0, 1) * 255).astype(np.float32) / 255  # inputs are 8-bit files
         if jpeg is not None:  # a compressed source (--jpeg): not the literature's protocol
             low = jpeg_roundtrip(np.round(low * 255).astype(np.uint8), jpeg).astype(np.float32) / 255
+        if dxt1:  # a block-compressed game texture (--dxt1)
+            low = dxt1_roundtrip(np.round(low * 255).astype(np.uint8)).astype(np.float32) / 255
         outputs = {"bicubic": resize(low, (h, w), filter="bicubic"), "lanczos": resize(low, (h, w), filter="lanczos")}
         # Back-projection as the service sets it: on for clean sources, off for compressed ones.
-        clean = jpeg is None
         for label, generator in models.items():
             outputs[label] = upscale(low, scale=scale, generator=generator, back_projection=clean)[0]
         # The PSNR model with the geometric self-ensemble (8 rotations/flips, 8x the time).
@@ -196,6 +198,8 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="write all figures to this file")
     parser.add_argument("--jpeg", type=int, default=None, metavar="Q",
                         help="save each low-resolution input as a JPEG of quality Q first (compressed sources)")
+    parser.add_argument("--dxt1", action="store_true",
+                        help="save each low-resolution input as a DXT1 (BC1) DDS first (block-compressed sources)")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                         help="the network's precision (auto: as the service runs 8-bit images)")
     parser.add_argument("--speed-child", type=int, default=None, help=argparse.SUPPRESS)
@@ -215,8 +219,10 @@ def main() -> None:
         for group, members in groups.items():
             if not members:
                 continue
-            result = evaluate(scale, members, weights_dir=args.weights_dir, jpeg=args.jpeg, precision=args.precision)
-            result["group"] = group + (f", JPEG q={args.jpeg} inputs" if args.jpeg else "")
+            result = evaluate(scale, members, weights_dir=args.weights_dir, jpeg=args.jpeg, precision=args.precision,
+                              dxt1=args.dxt1)
+            result["group"] = group + (f", JPEG q={args.jpeg} inputs" if args.jpeg else "") + \
+                (", DXT1 inputs" if args.dxt1 else "")
             results["quality"].append(result)
             print_table(result)
     if not args.no_speed:

@@ -896,6 +896,17 @@ def jpeg_roundtrip(pixels: np.ndarray, quality: int) -> np.ndarray:
     return np.ascontiguousarray(cv2.imdecode(buffer, cv2.IMREAD_COLOR)[..., ::-1])
 
 
+def dxt1_roundtrip(pixels: np.ndarray) -> np.ndarray:
+    """What saving as a DXT1 (BC1) DDS and reading it back does to (H,W,3) uint8 RGB pixels
+    (Pillow's encoder: two 5:6:5 colours and two between them per 4x4 block, as most game
+    textures of the 2000s were shipped). Returns uint8 RGB."""
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError(f"expected (H,W,3) uint8 RGB, got {pixels.dtype} {pixels.shape}")
+    out = io.BytesIO()
+    PILImage.fromarray(np.ascontiguousarray(pixels)).save(out, "DDS", pixel_format="DXT1")
+    return np.ascontiguousarray(_decode_texture(out.getvalue(), "dds")[0][..., :3])
+
+
 def write_image(path, pixels: np.ndarray, *, bit_depth=None) -> None:
     """Write PNG or EXR, chosen by the file extension.
 

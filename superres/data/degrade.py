@@ -3,7 +3,8 @@
 Half of the pairs are the clean bicubic down-scale (the benchmark protocol and
 the common case of textures authored at low resolution); the other half add
 what real low-resolution assets carry: optical/resampling blur before the
-down-scale, a different down-scaling filter, sensor noise and JPEG blocking.
+down-scale, a different down-scaling filter, sensor noise, and JPEG blocking or
+DXT1 (BC1) block compression, as most game textures of the 2000s were shipped.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from imaging.io import jpeg_roundtrip
+from imaging.io import dxt1_roundtrip, jpeg_roundtrip
 
 
 def bicubic_downscale(hr: np.ndarray, scale: int) -> np.ndarray:
@@ -41,7 +42,10 @@ def degrade(hr: np.ndarray, scale: int, rng: np.random.Generator, clean_fraction
     if rng.random() < 0.4:
         low = low + rng.normal(0, rng.uniform(0.002, 0.02), low.shape).astype(np.float32)
     low = np.clip(low, 0, 1)
-    if rng.random() < 0.4:
+    compression = rng.random()
+    if compression < 0.4:
         quality = int(rng.integers(55, 96))
         low = jpeg_roundtrip((low * 255 + 0.5).astype(np.uint8), quality).astype(np.float32) / 255.0
+    elif compression < 0.6:  # 4x4 blocks of two 5:6:5 colours and two between them
+        low = dxt1_roundtrip((low * 255 + 0.5).astype(np.uint8)).astype(np.float32) / 255.0
     return np.ascontiguousarray(low, dtype=np.float32)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from imaging.io import ImageFormatError, ImageInfo, ImageTooLargeError, probe_image, read_image
+from imaging.io import ImageFormatError, ImageInfo, ImageTooLargeError, dxt1_roundtrip, probe_image, read_image
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +80,18 @@ def test_block_compressed_dds_reads_within_its_compression_error(texture, pixel_
     assert error.mean() < 3 and error.max() < 24, (error.mean(), error.max())  # 5:6:5 endpoints, 4x4 blocks
     if pixel_format == "DXT5":  # interpolated alpha
         assert np.abs(image.pixels[..., 3].astype(int) - texture[..., 3]).max() <= 4
+
+
+def test_dxt1_roundtrip_is_what_a_dxt1_file_holds(texture):
+    """The benchmark's block-compressed sources: 4x4 blocks of at most four colours."""
+    rgb = np.ascontiguousarray(texture[:, :, :3])
+    compressed = dxt1_roundtrip(rgb)
+    assert np.array_equal(compressed, read_image(saved(rgb, "DDS", pixel_format="DXT1")).pixels[..., :3])
+    blocks = compressed.reshape(16, 4, 24, 4, 3).transpose(0, 2, 1, 3, 4).reshape(-1, 16, 3)
+    assert max(len(np.unique(block, axis=0)) for block in blocks) <= 4
+    assert 0 < np.abs(compressed.astype(int) - rgb).mean() < 3
+    with pytest.raises(ValueError):
+        dxt1_roundtrip(texture)  # RGBA
 
 
 def test_bc5_normal_map_gets_its_z_back():

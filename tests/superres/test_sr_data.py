@@ -41,6 +41,20 @@ def test_degrade_shapes_and_clean_path_is_bicubic():
     assert any(np.abs(n - clean).mean() > 1e-3 for n in noisy)
 
 
+
+def test_some_degraded_pairs_are_dxt1_block_compressed():
+    """Old game textures were shipped as DXT1: 4x4 blocks of at most four colours."""
+    hr = make_texture(3, 64)[1]
+
+    def most_colours_in_a_block(low):
+        codes = np.round(low * 255).astype(np.uint8).reshape(8, 4, 8, 4, 3).transpose(0, 2, 1, 3, 4).reshape(64, 16, 3)
+        return max(len(np.unique(block, axis=0)) for block in codes)
+
+    counts = [most_colours_in_a_block(degrade(hr, 2, np.random.default_rng(s), clean_fraction=0.0)) for s in range(40)]
+    assert 3 <= sum(c <= 4 for c in counts) <= 15, counts  # ~20 % of the degraded pairs
+    assert max(counts) > 4
+
+
 def test_pair_sampler_batches():
     images = build_corpus(2, 64)
     sampler = PairSampler(images, scale=2, lr_patch=12, seed=1)
