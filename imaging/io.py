@@ -94,10 +94,11 @@ _MAX_DECODER_PIXELS = 1 << 30  # OpenCV's CV_IO_MAX_IMAGE_PIXELS
 # An RGBA float32 pixel, the most a decoded pixel takes. EXR channels beyond
 # those decoded are still inflated, so their stored bytes are bounded too.
 _MAX_PIXEL_BYTES = 16
-# What Pillow, numpy, zlib and OpenCV raise on malformed data.
+# What Pillow, numpy, zlib and OpenCV raise on malformed data (Pillow: NotImplementedError
+# for a variant it does not decode, e.g. a DDS of 16-bit float pixels).
 _PARSE_ERRORS = (
     OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, OverflowError,
-    ZeroDivisionError, EOFError, struct.error, zlib.error, cv2.error,
+    ZeroDivisionError, EOFError, NotImplementedError, struct.error, zlib.error, cv2.error,
 )
 
 

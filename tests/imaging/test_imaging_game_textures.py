@@ -142,6 +142,13 @@ def test_dds_reads_its_largest_mip_level_and_refuses_what_is_not_one_texture(tex
             read_image(data)
     with pytest.raises(ImageFormatError, match="cube maps"):
         read_image(header_with(128 + 8, 0x4, dx10=True))  # DX10 misc flag: a cube texture
+    # pixel formats the decoder does not know: a clear error, not a crash
+    with pytest.raises(ImageFormatError, match="DDS.*format 10"):
+        probe_image(header_with(128, 10, dx10=True))  # DXGI R16G16B16A16_FLOAT
+    unknown_four_cc = bytearray(saved(rgba[..., :3], "DDS", pixel_format="DXT1"))
+    unknown_four_cc[84:88] = b"ZZZZ"
+    with pytest.raises(ImageFormatError, match="DDS"):
+        read_image(bytes(unknown_four_cc))
 
 
 def test_broken_and_oversized_texture_files_get_clear_errors(texture):
