@@ -112,17 +112,28 @@ def psnr_weights_path(scale: int, source: str = "clean", weights_dir: str | os.P
     return clean if source == "clean" and clean.exists() else shipped_weights_path(scale, "psnr", weights_dir)
 
 
+def gan_weights_path(scale: int, source: str = "clean", weights_dir: str | os.PathLike | None = None) -> Path:
+    """The built-in GAN model for a source: x{scale}_gan_degraded.pt for degraded sources where it
+    exists (its GAN stage ran on the degraded pairs too, from x{scale}_psnr.pt, so it does not
+    sharpen JPEG or DXT blocks), else x{scale}_gan.pt (GAN stage on clean pairs)."""
+    if source not in SOURCES:
+        raise SuperResInputError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    degraded = shipped_weights_path(scale, "gan_degraded", weights_dir)
+    return degraded if source == "degraded" and degraded.exists() else shipped_weights_path(scale, "gan", weights_dir)
+
+
 def load_generator(scale: int, sharpness: float = 0.0, model_path: str | os.PathLike | None = None,
                    device: str | torch.device = "cpu", weights_dir: str | os.PathLike | None = None,
                    source: str = "clean") -> RRDBNet:
     """Generator for `scale` with weights `(1-sharpness)*PSNR + sharpness*GAN`.
 
-    `source`: "clean" or "degraded", which built-in PSNR model (`psnr_weights_path`).
+    `source`: "clean" or "degraded", which built-in PSNR and GAN models (`psnr_weights_path`,
+    `gan_weights_path`).
     `model_path`: a project model written by `superres.training.finetune`; it
     holds a fine-tuned PSNR state (used for either source) and optionally a GAN
     state; without a GAN state the shipped GAN-minus-PSNR difference is added
     (same direction of sharpening).
-    `weights_dir`: where the built-in x{scale}_psnr(_clean).pt / _gan.pt live (default: shipped).
+    `weights_dir`: where the built-in x{scale}_psnr(_clean).pt / _gan(_degraded).pt live (default: shipped).
     """
     if scale not in SCALES:
         raise SuperResInputError(f"scale must be 2 or 4, got {scale}")
@@ -132,7 +143,9 @@ def load_generator(scale: int, sharpness: float = 0.0, model_path: str | os.Path
     state = psnr_payload["state_dict"]
     gan_state = None
     if sharpness > 0:
-        gan_state = load_weights_file(shipped_weights_path(scale, "gan", weights_dir))["state_dict"]
+        # A project model keeps the clean GAN model's sharpening direction, as when it was fine-tuned.
+        gan_state = load_weights_file(gan_weights_path(scale, "clean" if model_path else source,
+                                                       weights_dir))["state_dict"]
     config = psnr_payload["config"]
     if model_path is not None:
         project = load_weights_file(model_path)

@@ -4,12 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from superres.upscale import SuperResInputError, load_generator, psnr_weights_path, shipped_weights_path, upscale
+from superres.upscale import (
+    SuperResInputError, gan_weights_path, load_generator, psnr_weights_path, shipped_weights_path, upscale,
+)
 
 
 @pytest.mark.parametrize("scale", [2, 4])
 def test_shipped_weights_load_and_are_small_fp16(scale):
-    for kind in ("psnr", "psnr_clean", "gan"):
+    for kind in ("psnr", "psnr_clean", "gan", "gan_degraded"):
         path = shipped_weights_path(scale, kind)
         assert path.stat().st_size < 3 * 1024 * 1024
         payload = torch.load(path, weights_only=True)
@@ -58,3 +60,23 @@ def test_the_psnr_model_follows_the_source(tmp_path):
     assert upscale(low, scale=4, source="degraded")[1]["source"] == "degraded"
     with pytest.raises(SuperResInputError, match="source"):
         upscale(low, scale=4, source="pristine")
+
+
+def test_the_gan_model_follows_the_source(tmp_path):
+    """Degraded sources sharpen towards x{s}_gan_degraded.pt where a weights folder has one
+    (its GAN stage saw JPEG and DXT blocks), else towards x{s}_gan.pt, as clean ones do."""
+    for kind in ("psnr", "gan"):
+        (tmp_path / f"x4_{kind}.pt").write_bytes(shipped_weights_path(4, kind).read_bytes())
+    name = "head.weight"
+    gan = load_generator(4, 1.0, weights_dir=tmp_path).state_dict()[name]
+    assert gan_weights_path(4, "degraded", tmp_path) == tmp_path / "x4_gan.pt"
+    assert torch.equal(load_generator(4, 1.0, source="degraded", weights_dir=tmp_path).state_dict()[name], gan)
+    # a stand-in degraded-source GAN model: the PSNR model's weights
+    (tmp_path / "x4_gan_degraded.pt").write_bytes((tmp_path / "x4_psnr.pt").read_bytes())
+    assert gan_weights_path(4, "degraded", tmp_path) == tmp_path / "x4_gan_degraded.pt"
+    assert gan_weights_path(4, "clean", tmp_path) == tmp_path / "x4_gan.pt"
+    psnr = load_generator(4, 0.0, source="degraded", weights_dir=tmp_path).state_dict()[name]
+    assert torch.equal(load_generator(4, 1.0, source="degraded", weights_dir=tmp_path).state_dict()[name], psnr)
+    assert torch.equal(load_generator(4, 1.0, source="clean", weights_dir=tmp_path).state_dict()[name], gan)
+    with pytest.raises(SuperResInputError, match="source"):
+        gan_weights_path(4, "pristine")
