@@ -11,7 +11,8 @@ training never draws (`superres.data.corpus.heldout_set`) plus any files in
 4096^2 job, each in a fresh process. The network runs as the service runs 8-bit
 images (`--precision auto`: bfloat16 where the hardware does it fast).
 
-    .venv/bin/python bench/superres.py [--scales 2 4] [--images DIR] [--no-speed] [--jpeg Q] [--dxt1] [--precision P]
+    .venv/bin/python bench/superres.py [--scales 2 4] [--images DIR] [--no-speed] [--jpeg Q] [--dxt1]
+        [--sharpness-levels A ...] [--precision P]
 """
 
 from __future__ import annotations
@@ -198,6 +199,8 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="write all figures to this file")
     parser.add_argument("--jpeg", type=int, default=None, metavar="Q",
                         help="save each low-resolution input as a JPEG of quality Q first (compressed sources)")
+    parser.add_argument("--sharpness-levels", type=float, nargs="+", default=[0.0, 1.0], metavar="A",
+                        help="the sharpness settings to measure (default: 0 and 1, the PSNR and GAN models)")
     parser.add_argument("--dxt1", action="store_true",
                         help="save each low-resolution input as a DXT1 (BC1) DDS first (block-compressed sources)")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
@@ -219,8 +222,8 @@ def main() -> None:
         for group, members in groups.items():
             if not members:
                 continue
-            result = evaluate(scale, members, weights_dir=args.weights_dir, jpeg=args.jpeg, precision=args.precision,
-                              dxt1=args.dxt1)
+            result = evaluate(scale, members, sharpness_levels=tuple(args.sharpness_levels),
+                              weights_dir=args.weights_dir, jpeg=args.jpeg, precision=args.precision, dxt1=args.dxt1)
             result["group"] = group + (f", JPEG q={args.jpeg} inputs" if args.jpeg else "") + \
                 (", DXT1 inputs" if args.dxt1 else "")
             results["quality"].append(result)
