@@ -103,23 +103,25 @@ def _check_sharpness(sharpness) -> None:
         raise SuperResInputError(f"sharpness must be between 0 and 1, got {sharpness}")
 
 
+def _source_weights_path(scale: int, source: str, weights_dir, *, base: str, special: str, for_source: str) -> Path:
+    """x{scale}_{special}.pt when `source` is `for_source` and that file exists, else x{scale}_{base}.pt."""
+    if source not in SOURCES:
+        raise SuperResInputError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    path = shipped_weights_path(scale, special, weights_dir)
+    return path if source == for_source and path.exists() else shipped_weights_path(scale, base, weights_dir)
+
+
 def psnr_weights_path(scale: int, source: str = "clean", weights_dir: str | os.PathLike | None = None) -> Path:
     """The built-in PSNR model for a source: x{scale}_psnr_clean.pt for clean sources where it
     exists, else x{scale}_psnr.pt (trained on clean and degraded pairs)."""
-    if source not in SOURCES:
-        raise SuperResInputError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
-    clean = shipped_weights_path(scale, "psnr_clean", weights_dir)
-    return clean if source == "clean" and clean.exists() else shipped_weights_path(scale, "psnr", weights_dir)
+    return _source_weights_path(scale, source, weights_dir, base="psnr", special="psnr_clean", for_source="clean")
 
 
 def gan_weights_path(scale: int, source: str = "clean", weights_dir: str | os.PathLike | None = None) -> Path:
     """The built-in GAN model for a source: x{scale}_gan_degraded.pt for degraded sources where it
     exists (its GAN stage ran on the degraded pairs too, from x{scale}_psnr.pt, so it does not
     sharpen JPEG or DXT blocks), else x{scale}_gan.pt (GAN stage on clean pairs)."""
-    if source not in SOURCES:
-        raise SuperResInputError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
-    degraded = shipped_weights_path(scale, "gan_degraded", weights_dir)
-    return degraded if source == "degraded" and degraded.exists() else shipped_weights_path(scale, "gan", weights_dir)
+    return _source_weights_path(scale, source, weights_dir, base="gan", special="gan_degraded", for_source="degraded")
 
 
 def load_generator(scale: int, sharpness: float = 0.0, model_path: str | os.PathLike | None = None,
