@@ -1,4 +1,4 @@
-"""Read and write images: PNG, JPEG, TIFF, WebP and OpenEXR; read HEIC, DNG, TGA and DDS.
+"""Read and write images: PNG, JPEG, TIFF, WebP and OpenEXR; read HEIC and DNG; read and write TGA and DDS.
 
 Pixels are decoded with OpenCV (it keeps 16-bit RGB, which Pillow does not),
 except the 8-bit TIFFs with alpha it gets wrong, which Pillow decodes; Pillow
@@ -22,6 +22,9 @@ whose header declares no alpha bits is taken as RGB), DDS uncompressed or
 block-compressed (BC1-BC5, BC7; the largest mip level). A BC5 texture (two
 channels: a normal map's x and y) gets its z back as sqrt(1 - x^2 - y^2). Cube
 maps, volume textures, texture arrays and HDR (BC6H) DDS files are refused.
+They are written back alike (`write_image`, `encode_dds`, `encode_tga`): TGA raw
+or RLE, DDS uncompressed or DXT1/DXT3/DXT5/BC5 (Pillow's encoders) with a mip
+chain when one is given (imaging.mipmaps makes it).
 """
 
 import functools
@@ -49,7 +52,8 @@ from imaging.errors import ImageFormatError, ImageTooLargeError
 
 __all__ = [
     "Image", "ImageInfo", "ImageFormatError", "ImageTooLargeError", "read_image",
-    "probe_image", "to_float32", "from_float32", "write_image", "encode_png",
+    "probe_image", "to_float32", "from_float32", "write_image", "encode_png", "encode_tga", "encode_dds",
+    "dds_compression_for", "DDS_COMPRESSIONS",
 ]
 
 # Instantiating the plugin classes directly reads only the header and skips
@@ -136,6 +140,9 @@ class Image:
     colour_profile: dict | None = None
     # A DDS's block compression ("DXT1", "BC5", "BC7"...): lossy, like a JPEG's; None otherwise.
     block_compression: str | None = None
+    # Levels a DDS file holds (1: no mip chain; only the first is decoded); a TGA's run-length encoding.
+    mip_levels: int = 1
+    rle: bool = False
 
     @property
     def height(self) -> int:
@@ -363,8 +370,9 @@ def _texture_channels(image, head: bytes) -> int:
     return _PIL_CHANNELS[mode]
 
 
-def _decode_texture(data: bytes, fmt: str) -> tuple[np.ndarray, str | None]:
-    """A TGA's or DDS's (H, W, C) uint8 pixels, and the DDS's block compression (or None)."""
+def _decode_texture(data: bytes, fmt: str) -> tuple[np.ndarray, dict]:
+    """A TGA's or DDS's (H, W, C) uint8 pixels, and how the file stores them: `Image`'s
+    block_compression, mip_levels and rle."""
     with _format_errors(f"truncated or corrupt {fmt.upper()} file"):
         image = _open_pil(io.BytesIO(data), fmt)
         channels = _texture_channels(image, data[:18])
@@ -372,6 +380,7 @@ def _decode_texture(data: bytes, fmt: str) -> tuple[np.ndarray, str | None]:
         compression = getattr(image, "pixel_format", None) if fmt == "dds" else None
         if compression and not compression.startswith(("DXT", "BC", "ATI")):
             compression = None  # an uncompressed DDS
+        rle = fmt == "tga" and image.info.get("compression") == "tga_rle"
         image = image.convert({1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels])
         pixels = np.asarray(image).reshape(image.height, image.width, channels).copy()
     if compression and compression.startswith("BC5"):
@@ -379,7 +388,9 @@ def _decode_texture(data: bytes, fmt: str) -> tuple[np.ndarray, str | None]:
         xy = pixels[..., :2].astype(np.float32) / 127.5 - 1
         z = np.sqrt(np.clip(1 - (xy * xy).sum(-1), 0, 1))
         pixels[..., 2] = np.rint(z * 127.5 + 127.5).astype(np.uint8)
-    return pixels, compression
+    # dwMipMapCount; writers set it without the DDSD_MIPMAPCOUNT flag often enough not to ask for the flag.
+    mip_levels = max(1, struct.unpack_from("<I", data, 28)[0]) if fmt == "dds" else 1
+    return pixels, {"block_compression": compression, "mip_levels": mip_levels, "rle": rle}
 
 
 def _probe_webp(head: bytes) -> ImageInfo:
@@ -760,9 +771,9 @@ def read_image(src, *, max_pixels=None, apply_exif_orientation=True) -> Image:
             return Image(exr.decode(data), "32f", "linear", "exr", {})
         exif, icc = _check_complete(data, info.format)
         orientation = exif.get("Orientation", 1)
-        nclx, compression = None, None
+        nclx, texture = None, {}
         if info.format in _TEXTURE_FORMATS:
-            pixels, compression = _decode_texture(data, info.format)
+            pixels, texture = _decode_texture(data, info.format)
         elif info.format == "heic":
             pixels, nclx = _decode_heic(data, icc)
         elif info.format == "dng":
@@ -790,7 +801,7 @@ def read_image(src, *, max_pixels=None, apply_exif_orientation=True) -> Image:
             exif["Orientation"] = 1
     bit_depth = {np.dtype(np.uint8): "8", np.dtype(np.uint16): "16"}.get(pixels.dtype, "32f")
     colour_space = "linear" if bit_depth == "32f" else "srgb"
-    return Image(pixels, bit_depth, colour_space, info.format, exif, colour_profile, compression)
+    return Image(pixels, bit_depth, colour_space, info.format, exif, colour_profile, **texture)
 
 
 # ------------------------------------------------------- value conversion
@@ -908,8 +919,87 @@ def dxt1_roundtrip(pixels: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(_decode_texture(out.getvalue(), "dds")[0][..., :3])
 
 
-def write_image(path, pixels: np.ndarray, *, bit_depth=None) -> None:
-    """Write PNG or EXR, chosen by the file extension.
+# Block compressions Pillow encodes, by the names its decoder gives them: a DX10 file's BC1-BC3
+# are DXT1-DXT5 under their Direct3D 10 names and are written with the older FourCCs.
+_DDS_ENCODERS = {"DXT1": "DXT1", "BC1": "DXT1", "DXT3": "DXT3", "BC2": "DXT3", "DXT5": "DXT5", "BC3": "DXT5",
+                 "BC5": "BC5", "ATI2": "BC5"}
+DDS_COMPRESSIONS = ("DXT1", "DXT3", "DXT5", "BC5")
+_PIL_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+_DDSD_MIPMAPCOUNT = 0x20000
+_DDSCAPS_COMPLEX_MIPMAP = 0x8 | 0x400000
+
+
+def dds_compression_for(block_compression: str | None) -> str | None:
+    """The compression `encode_dds` writes for a file read with this `Image.block_compression`:
+    the same one where Pillow encodes it; None (uncompressed) for BC4, signed BC5 and BC7,
+    which it does not (an asset pipeline's compressor can make them from that losslessly)."""
+    return _DDS_ENCODERS.get(block_compression) if block_compression else None
+
+
+def _texture_pixels(pixels: np.ndarray, bit_depth, fmt: str) -> np.ndarray:
+    """(H,W,C) uint8 for a TGA or DDS file, which hold 8 bits a channel."""
+    if bit_depth not in (None, "8"):
+        raise ValueError(f"{fmt.upper()} files hold 8 bits a channel; bit_depth {bit_depth!r} cannot be written")
+    return _png_integer_pixels(_as_hwc(pixels), "8")
+
+
+def encode_tga(pixels: np.ndarray, *, rle: bool = False) -> bytes:
+    """TGA bytes of (H,W) or (H,W,C) pixels, C in 1..4 (2 = grey+alpha); uint16 and float
+    in [0,1] are rounded to 8 bits. rle: run-length encoded (smaller, read by every tool)."""
+    pixels = _texture_pixels(pixels, None, "tga")
+    out = io.BytesIO()
+    image = PILImage.fromarray(np.ascontiguousarray(pixels if pixels.shape[2] > 1 else pixels[..., 0]),
+                               _PIL_MODES[pixels.shape[2]])
+    image.save(out, "TGA", compression="tga_rle" if rle else None)
+    return out.getvalue()
+
+
+def encode_dds(levels, *, compression: str | None = None) -> bytes:
+    """DDS bytes of a texture and its mip chain.
+
+    levels: [(H,W,C) pixels, ...], C in 1..4 (2 = grey+alpha), uint8 (uint16 and float in [0,1]
+        are rounded to 8 bits): the full-size image first, then, for a mip chain, each level half
+        the size of the one before (rounded down, at least 1; `imaging.mipmaps.mip_chain`).
+    compression: None (uncompressed L, LA, RGB or RGBA) or one of DDS_COMPRESSIONS: "DXT1"
+        (BC1: RGB and 1-bit alpha), "DXT3" / "DXT5" (BC2 / BC3: RGBA), "BC5" (two channels, a
+        normal map's x and y, from RGB; the reader rebuilds z). Grey is written as RGB then.
+    """
+    if compression is not None and compression not in DDS_COMPRESSIONS:
+        raise ValueError(f"cannot write DDS compression {compression!r}: use one of {DDS_COMPRESSIONS} or None")
+    levels = [_texture_pixels(level, None, "dds") for level in levels]
+    if not levels:
+        raise ValueError("a DDS needs at least one level")
+    height, width = levels[0].shape[:2]
+    header, payloads = None, []
+    for index, level in enumerate(levels):
+        expected = (max(1, height >> index), max(1, width >> index))
+        if level.shape[:2] != expected:
+            raise ValueError(f"mip level {index} is {level.shape[1]}x{level.shape[0]}, expected "
+                             f"{expected[1]}x{expected[0]}")
+        if compression is not None and level.shape[2] < 3:  # the block encoders take colour
+            grey = np.repeat(level[..., :1], 3, axis=2)
+            level = np.concatenate([grey, level[..., 1:]], axis=2)
+        if compression == "BC5":
+            level = level[..., :3]
+        out = io.BytesIO()
+        image = PILImage.fromarray(np.ascontiguousarray(level if level.shape[2] > 1 else level[..., 0]),
+                                   _PIL_MODES[level.shape[2]])
+        image.save(out, "DDS", **({"pixel_format": compression} if compression else {}))
+        data = out.getvalue()
+        size = _DDS_HEADER_BYTES if data[84:88] == b"DX10" else _DDS_HEADER_BYTES - 20
+        header = header or bytearray(data[:size])
+        payloads.append(data[size:])
+    if compression is not None:  # dwPitchOrLinearSize: the top level's bytes (Pillow writes a row pitch)
+        struct.pack_into("<I", header, 20, len(payloads[0]))
+    if len(levels) > 1:
+        struct.pack_into("<I", header, 8, struct.unpack_from("<I", header, 8)[0] | _DDSD_MIPMAPCOUNT)
+        struct.pack_into("<I", header, 28, len(levels))
+        struct.pack_into("<I", header, 108, struct.unpack_from("<I", header, 108)[0] | _DDSCAPS_COMPLEX_MIPMAP)
+    return bytes(header) + b"".join(payloads)
+
+
+def write_image(path, pixels: np.ndarray, *, bit_depth=None, compression=None, mipmaps=()) -> None:
+    """Write PNG, EXR, TGA or DDS, chosen by the file extension.
 
     PNG: (H,W) or (H,W,C), C in 1..4 (RGB(A) order, 2 = grey+alpha);
         bit_depth "8"/"16" (default: from the dtype; float input -> "8",
@@ -917,14 +1007,27 @@ def write_image(path, pixels: np.ndarray, *, bit_depth=None) -> None:
     EXR: values are written unchanged as linear float; bit_depth "32f"
         (default) or "16f" (half: values beyond +-65504 are clipped to it,
         infinities raise ValueError). Integer input is scaled to [0,1] first.
+    TGA: 8-bit; compression "rle" or None (`encode_tga`).
+    DDS: 8-bit; compression None or one of DDS_COMPRESSIONS, `mipmaps` the levels below
+        `pixels` (`encode_dds`).
     """
     suffix = Path(path).suffix.lower()
+    if compression is not None and suffix not in (".tga", ".dds"):
+        raise ValueError(f"compression is for TGA and DDS files, not {suffix!r}")
+    if len(mipmaps) and suffix != ".dds":
+        raise ValueError(f"mip levels are for DDS files, not {suffix!r}")
     if suffix == ".png":
         data = _encode_png(pixels, bit_depth)
     elif suffix == ".exr":
         if bit_depth not in (None, "32f", "16f"):
             raise ValueError(f"EXR bit_depth must be '32f' or '16f', got {bit_depth!r}")
         data = exr.encode(to_float32(_as_hwc(pixels)), half=bit_depth == "16f")
+    elif suffix == ".tga":
+        if compression not in (None, "rle"):
+            raise ValueError(f"TGA compression must be 'rle' or None, got {compression!r}")
+        data = encode_tga(_texture_pixels(pixels, bit_depth, "tga"), rle=compression == "rle")
+    elif suffix == ".dds":
+        data = encode_dds([_texture_pixels(pixels, bit_depth, "dds"), *mipmaps], compression=compression)
     else:
-        raise ValueError(f"cannot write {suffix!r} files: use .png or .exr")
+        raise ValueError(f"cannot write {suffix!r} files: use .png, .exr, .tga or .dds")
     Path(path).write_bytes(data)

@@ -35,6 +35,11 @@ class UpscaleParams(serializers.Serializer):
                   "one also trained on blurred, noisy and JPEG-compressed images, which does not sharpen their "
                   "artefacts; auto: degraded for JPEG, WebP, HEIC and block-compressed (DXT/BC) DDS files. Choose "
                   "degraded for lossless files that were compressed before (e.g. a DXT texture saved as PNG).")
+    output_format = serializers.ChoiceField(
+        choices=["same", "png"], default="same",
+        help_text="same: a TGA or DDS input comes back as TGA or DDS, in its block compression where it can be "
+                  "encoded here (DXT1, DXT3, DXT5, BC5; BC4 and BC7 uncompressed) and with a full mip chain when "
+                  "it had one; other inputs as PNG (EXR for float). png: PNG (EXR for float) whatever the input.")
     ensemble = serializers.BooleanField(default=False,
                                         help_text="Average the network over the 8 rotations/flips of the input: "
                                                   "about +0.15 dB (x4) for 8x the time.")
@@ -127,13 +132,42 @@ def run_upscale(ctx) -> None:
             raise JobInputError(f"{asset.display_name}: {exc}") from exc
         if model_path is not None:  # the project model's id, not a path on the worker
             report["model"] = f"project model {model.id}"
+        progress(1.0, "writing")
+        extension, write_options, report["file"] = output_encoding(
+            image, ctx.params.get("output_format", "same"), pixels, kind=sr_role(asset.role), wrap=wrap)
         stem = PurePosixPath(asset.name).stem
-        extension = "exr" if image.bit_depth == "32f" else "png"
         ctx.add_output(unique_name(taken, stem, extension), asset.role, pixels=pixels, colour_space=asset.colour_space,
-                       bit_depth=image.bit_depth, source=asset, metadata={"upscale": report})
+                       bit_depth=image.bit_depth, source=asset, metadata={"upscale": report},
+                       write_options=write_options)
         reports.append({"asset": str(asset.pk), **report})
     ctx.result = {"upscaled": reports}
 
+
+
+def output_encoding(image, output_format: str, pixels, *, kind: str, wrap: bool) -> tuple[str, dict, dict]:
+    """How to write the upscaled `pixels` of the input `image` (an `imaging.io.Image`):
+    (file extension, `write_image` options, what the report says of the file).
+
+    With output_format "same" a game texture stays one: a TGA keeps its run-length encoding,
+    a DDS its block compression where Pillow encodes it and its mip chain (made again, from the
+    upscaled map, as `kind` asks: "color", "linear" or "normal").
+    """
+    from imaging.io import dds_compression_for
+    from imaging.mipmaps import mip_chain
+
+    if image.bit_depth == "32f":
+        return "exr", {}, {"format": "exr"}
+    if output_format == "png" or image.format not in ("tga", "dds"):
+        return "png", {}, {"format": "png"}
+    if image.format == "tga":
+        return "tga", {"compression": "rle" if image.rle else None}, {"format": "tga", "rle": image.rle}
+    compression = dds_compression_for(image.block_compression)
+    mipmaps = mip_chain(pixels, kind=kind, wrap=wrap) if image.mip_levels > 1 else []
+    file = {"format": "dds", "compression": compression, "mip_levels": 1 + len(mipmaps)}
+    if image.block_compression and compression is None:
+        file["note"] = (f"{image.block_compression} is not encoded here: written uncompressed, for the asset "
+                        "pipeline's compressor to make it again")
+    return "dds", {"compression": compression, "mipmaps": mipmaps}, file
 
 
 def _copy_from_storage(name, path):

@@ -151,10 +151,11 @@ def test_a_rerun_with_other_settings_redoes_every_output(images, tmp_path, capsy
     assert again.uploaded == ["a.png", "b.jpg", "c.tif"]
     assert (out / "a.png").read_bytes() == b"image x4"
     assert f"Redoing {images / 'a.png'}: scale 2 -> 4." in capsys.readouterr().err
-    for option in (["--sharpness", "0.2"], ["--wrap"], ["--model", "project"], ["--ensemble"]):
+    for option in (["--png"], ["--sharpness", "0.2"], ["--wrap"], ["--model", "project"], ["--ensemble"]):
         changed = StubClient()
         upscale(changed, images / "a.png", "-x", "4", *option, "-o", out)
         assert changed.uploaded == ["a.png"], option
+        assert changed.params["asset-a.png"].get("output_format") == ("png" if option == ["--png"] else None)
     # The service's defaults, given or not, are the same settings.
     same = StubClient()
     upscale(same, images / "a.png", "-x", "4", "--ensemble", "--model", "builtin", "--sharpness", "0.5", "-o", out)

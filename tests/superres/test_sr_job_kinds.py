@@ -130,8 +130,49 @@ def test_block_compressed_game_textures_count_as_compressed_sources(api_for, ali
     assert sorted(by_source) == ["clean", "degraded"]
     assert by_source["degraded"].source.format == "dds" and by_source["clean"].source.format == "tga"
     assert not by_source["degraded"].metadata["upscale"]["back_projection"]
-    # outputs are PNGs at twice the size
+    # Game textures stay game textures, at twice the size: the DDS in its block compression.
+    assert sorted((a.format, a.width, a.height) for a in outputs) == [("dds", 64, 48), ("tga", 64, 48)]
+    assert by_source["degraded"].metadata["upscale"]["file"] == {"format": "dds", "compression": "DXT1",
+                                                                 "mip_levels": 1}
+    # ... or PNGs when asked.
+    response = create(api_for(alice), project, "superres.upscale", {"scale": 2, "output_format": "png"},
+                      {"assets": [a["id"] for a in body["assets"]]})
+    assert run_queued_jobs() == ["succeeded"]
+    outputs = Job.objects.get(pk=response.json()["id"]).output_set.assets.all()
     assert [(a.format, a.width, a.height) for a in outputs] == [("png", 64, 48)] * 2
+
+
+def test_mipmapped_dds_normal_map_comes_back_with_a_new_mip_chain(api_for, alice, project, uploaded,
+                                                                    run_queued_jobs, tmp_path):
+    """A BC5 normal map with mip levels (as engines store them) -> BC5, twice the size, a full chain
+    made from the upscaled vectors (unit length at every level)."""
+    import struct
+
+    from imaging.io import encode_dds, read_image
+    from imaging.mipmaps import mip_chain
+
+    rows, cols = np.mgrid[0:32, 0:32]
+    slope = np.stack([np.sin(cols / 3.0) * 0.5, np.cos(rows / 4.0) * 0.3, np.ones((32, 32))], -1)
+    encoded = np.rint((slope / np.linalg.norm(slope, axis=-1, keepdims=True) * 0.5 + 0.5) * 255).astype(np.uint8)
+    texture = encode_dds([encoded, *mip_chain(encoded, kind="normal")], compression="BC5")
+    body = uploaded([("bump_n.dds", texture)], ["normal"])
+    response = create(api_for(alice), project, "superres.upscale", {"scale": 2},
+                      {"assets": [body["assets"][0]["id"]]})
+    assert response.status_code == 202, response.content
+    assert run_queued_jobs() == ["succeeded"]
+    output = Job.objects.get(pk=response.json()["id"]).output_set.assets.get()
+    assert (output.name[-4:], output.format, output.width, output.height) == (".dds", "dds", 64, 64)
+    assert output.metadata["upscale"]["file"] == {"format": "dds", "compression": "BC5", "mip_levels": 7}
+    data = output.file.read()
+    assert struct.unpack_from("<I", data, 28)[0] == 7
+    image = read_image(data)
+    assert image.block_compression == "BC5" and image.mip_levels == 7
+    vectors = image.pixels.astype(np.float32) / 127.5 - 1
+    assert np.abs(np.linalg.norm(vectors, axis=-1) - 1).max() < 0.03
+    # the upscaled map still shows the input's bumps: its 32x32 level is close to the input
+    level_1 = mip_chain(image.pixels, kind="normal")[0].astype(np.float32) / 127.5 - 1
+    source = encoded.astype(np.float32) / 127.5 - 1
+    assert np.degrees(np.arccos(np.clip((level_1 * source).sum(-1), -1, 1))).mean() < 3
 
 
 @pytest.mark.parametrize("params, field", [

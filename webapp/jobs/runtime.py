@@ -109,8 +109,9 @@ class JobContext:
 
     def add_output(self, name: str, role: str, *, pixels=None, colour_space: str = "srgb",
                    bit_depth: str | None = None, source: Asset | None = None, metadata: dict | None = None,
-                   info=None) -> Path:
-        """Stage one output image: `pixels` (numpy (H,W,C)) is encoded by the file extension of `name`;
+                   info=None, write_options: dict | None = None) -> Path:
+        """Stage one output image: `pixels` (numpy (H,W,C)) is encoded by the file extension of `name`
+        (`imaging.io.write_image`, given `write_options` too: a TGA's or DDS's compression, mip levels);
         without `pixels` the file must already exist at `output_path(name)`. A file that is not an
         image (a .gltf, .bin or .glb) needs `info`, an `imaging.io.ImageInfo` of what to record:
         its format and the size and bit depth of the textures it uses."""
@@ -120,7 +121,7 @@ class JobContext:
         if pixels is not None:
             from imaging.io import write_image
 
-            write_image(path, pixels, bit_depth=bit_depth)
+            write_image(path, pixels, bit_depth=bit_depth, **(write_options or {}))
         elif not path.exists():
             raise FileNotFoundError(path)
         self.outputs.assets.append(StagedAsset(path, name, role, colour_space, source, metadata or {}, info))

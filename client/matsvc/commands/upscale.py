@@ -52,6 +52,10 @@ def add_parsers(commands) -> None:
                               "texture saved as PNG).")
     upscale.add_argument("--ensemble", action="store_true",
                          help="Average the network over 8 rotations/flips: a little more fidelity, 8x the time.")
+    upscale.add_argument("--png", action="store_true",
+                         help="Write PNG (EXR for float) for TGA and DDS inputs too; by default they come back as "
+                              "TGA and DDS (the DDS's block compression where it can be encoded, a new mip chain "
+                              "when it had one).")
     upscale.add_argument("--model", choices=("builtin", "project"),
                          help="builtin (default): the shipped model; project: the project's newest fine-tuned one.")
     upscale.add_argument("--output", "-o", type=Path, required=True, help="Folder for the upscaled images.")
@@ -97,8 +101,8 @@ def settings_of(args: argparse.Namespace) -> tuple[dict, dict]:
     asked = {"scale": args.scale, "sharpness": args.sharpness,
              "wrap": {True: "on", False: "off", None: "auto"}[args.wrap], "ensemble": args.ensemble or None,
              "back_projection": {True: "on", False: "off", None: None}[args.back_projection], "model": args.model,
-             # Not in DEFAULT_SETTINGS: outputs recorded before the option existed stay up to date.
-             "source": args.source}
+             # Not in DEFAULT_SETTINGS: outputs recorded before these options existed stay up to date.
+             "source": args.source, "output_format": "png" if args.png else None}
     asked = {k: v for k, v in asked.items() if v is not None}
     return asked, {**DEFAULT_SETTINGS, **asked}
 
