@@ -23,8 +23,8 @@ block-compressed (BC1-BC5, BC7; the largest mip level). A BC5 texture (two
 channels: a normal map's x and y) gets its z back as sqrt(1 - x^2 - y^2). Cube
 maps, volume textures, texture arrays and HDR (BC6H) DDS files are refused.
 They are written back alike (`write_image`, `encode_dds`, `encode_tga`): TGA raw
-or RLE, DDS uncompressed or DXT1/DXT3/DXT5/BC5 (Pillow's encoders) with a mip
-chain when one is given (imaging.mipmaps makes it).
+or RLE, DDS uncompressed, DXT1/DXT3/DXT5 (Pillow's encoders) or BC4/BC5
+(imaging.bcn), with a mip chain when one is given (imaging.mipmaps makes it).
 """
 
 import functools
@@ -922,8 +922,10 @@ def dxt1_roundtrip(pixels: np.ndarray) -> np.ndarray:
 # Block compressions Pillow encodes, by the names its decoder gives them: a DX10 file's BC1-BC3
 # are DXT1-DXT5 under their Direct3D 10 names and are written with the older FourCCs.
 _DDS_ENCODERS = {"DXT1": "DXT1", "BC1": "DXT1", "DXT3": "DXT3", "BC2": "DXT3", "DXT5": "DXT5", "BC3": "DXT5",
-                 "BC5": "BC5", "ATI2": "BC5"}
-DDS_COMPRESSIONS = ("DXT1", "DXT3", "DXT5", "BC5")
+                 "BC4": "BC4", "ATI1": "BC4", "BC5": "BC5", "ATI2": "BC5"}
+DDS_COMPRESSIONS = ("DXT1", "DXT3", "DXT5", "BC4", "BC5")
+# Written by imaging.bcn, with a DX10 header: DXGI_FORMAT_BC4_UNORM, DXGI_FORMAT_BC5_UNORM.
+_DXGI_FORMATS = {"BC4": 80, "BC5": 83}
 _PIL_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 _DDSD_MIPMAPCOUNT = 0x20000
 _DDSCAPS_COMPLEX_MIPMAP = 0x8 | 0x400000
@@ -931,8 +933,8 @@ _DDSCAPS_COMPLEX_MIPMAP = 0x8 | 0x400000
 
 def dds_compression_for(block_compression: str | None) -> str | None:
     """The compression `encode_dds` writes for a file read with this `Image.block_compression`:
-    the same one where Pillow encodes it; None (uncompressed) for BC4, signed BC5 and BC7,
-    which it does not (an asset pipeline's compressor can make them from that losslessly)."""
+    the same one where it is encoded here; None (uncompressed) for signed BC5 and BC7, which
+    are not (an asset pipeline's compressor can make them from that losslessly)."""
     return _DDS_ENCODERS.get(block_compression) if block_compression else None
 
 
@@ -961,26 +963,24 @@ def encode_dds(levels, *, compression: str | None = None) -> bytes:
         are rounded to 8 bits): the full-size image first, then, for a mip chain, each level half
         the size of the one before (rounded down, at least 1; `imaging.mipmaps.mip_chain`).
     compression: None (uncompressed L, LA, RGB or RGBA) or one of DDS_COMPRESSIONS: "DXT1"
-        (BC1: RGB and 1-bit alpha), "DXT3" / "DXT5" (BC2 / BC3: RGBA), "BC5" (two channels, a
-        normal map's x and y, from RGB; the reader rebuilds z). Grey is written as RGB then.
+        (BC1: RGB and 1-bit alpha), "DXT3" / "DXT5" (BC2 / BC3: RGBA; Pillow's encoders; grey
+        is written as RGB), "BC4" (one channel: grey data maps; the first channel), "BC5" (two
+        channels, a normal map's x and y from R and G; the reader rebuilds z). BC4 and BC5 are
+        encoded by imaging.bcn and carry a DX10 header.
     """
     if compression is not None and compression not in DDS_COMPRESSIONS:
         raise ValueError(f"cannot write DDS compression {compression!r}: use one of {DDS_COMPRESSIONS} or None")
     levels = [_texture_pixels(level, None, "dds") for level in levels]
     if not levels:
         raise ValueError("a DDS needs at least one level")
-    height, width = levels[0].shape[:2]
+    if compression in _DXGI_FORMATS:
+        return _encode_dds_bc45(levels, compression)
     header, payloads = None, []
-    for index, level in enumerate(levels):
-        expected = (max(1, height >> index), max(1, width >> index))
-        if level.shape[:2] != expected:
-            raise ValueError(f"mip level {index} is {level.shape[1]}x{level.shape[0]}, expected "
-                             f"{expected[1]}x{expected[0]}")
+    _check_mip_sizes(levels)
+    for level in levels:
         if compression is not None and level.shape[2] < 3:  # the block encoders take colour
             grey = np.repeat(level[..., :1], 3, axis=2)
             level = np.concatenate([grey, level[..., 1:]], axis=2)
-        if compression == "BC5":
-            level = level[..., :3]
         out = io.BytesIO()
         image = PILImage.fromarray(np.ascontiguousarray(level if level.shape[2] > 1 else level[..., 0]),
                                    _PIL_MODES[level.shape[2]])
@@ -996,6 +996,39 @@ def encode_dds(levels, *, compression: str | None = None) -> bytes:
         struct.pack_into("<I", header, 28, len(levels))
         struct.pack_into("<I", header, 108, struct.unpack_from("<I", header, 108)[0] | _DDSCAPS_COMPLEX_MIPMAP)
     return bytes(header) + b"".join(payloads)
+
+
+def _check_mip_sizes(levels) -> None:
+    height, width = levels[0].shape[:2]
+    for index, level in enumerate(levels):
+        expected = (max(1, height >> index), max(1, width >> index))
+        if level.shape[:2] != expected:
+            raise ValueError(f"mip level {index} is {level.shape[1]}x{level.shape[0]}, expected "
+                             f"{expected[1]}x{expected[0]}")
+
+
+def _encode_dds_bc45(levels, compression: str) -> bytes:
+    """A DDS with a DX10 header of BC4 (first channel) or BC5 (first two) blocks, every level."""
+    from imaging import bcn
+
+    _check_mip_sizes(levels)
+    if compression == "BC5" and levels[0].shape[2] < 2:
+        raise ValueError("BC5 needs two channels (a normal map's x and y)")
+    payloads = [bcn.encode_bc4(level[..., 0]) if compression == "BC4" else bcn.encode_bc5(level[..., 0], level[..., 1])
+                for level in levels]
+    height, width = levels[0].shape[:2]
+    flags = 0x1 | 0x2 | 0x4 | 0x1000 | 0x80000  # CAPS, HEIGHT, WIDTH, PIXELFORMAT, LINEARSIZE
+    caps = 0x1000  # DDSCAPS_TEXTURE
+    if len(levels) > 1:
+        flags |= _DDSD_MIPMAPCOUNT
+        caps |= _DDSCAPS_COMPLEX_MIPMAP
+    header = (b"DDS " + struct.pack("<7I", 124, flags, height, width, len(payloads[0]), 0, len(levels))
+              + bytes(44)  # reserved
+              + struct.pack("<2I4s5I", 32, 0x4, b"DX10", 0, 0, 0, 0, 0)  # pixel format: FourCC DX10
+              + struct.pack("<5I", caps, 0, 0, 0, 0)
+              # DXGI format, 2D texture, no flags, array size 1, alpha mode unknown
+              + struct.pack("<5I", _DXGI_FORMATS[compression], 3, 0, 1, 0))
+    return header + b"".join(payloads)
 
 
 def write_image(path, pixels: np.ndarray, *, bit_depth=None, compression=None, mipmaps=()) -> None:

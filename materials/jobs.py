@@ -120,6 +120,11 @@ class ExportParams(serializers.Serializer):
                                           help_text="Longest side in pixels; maps are scaled down to it, never up. "
                                                     "Default: the albedo's size.")
     bit_depth = serializers.ChoiceField(choices=["8", "16"], default="8", help_text="PNG bit depth.")
+    texture_format = serializers.ChoiceField(
+        choices=["png", "tga", "dds"], default="png",
+        help_text="Texture files of the unreal, unity and pbr presets: png; tga (8-bit, run-length encoded); "
+                  "dds (8-bit with mip maps, compressed as engines do: colour and masks DXT1/DXT5, normals BC5; "
+                  "single-channel and direction maps uncompressed). glTF stays PNG.")
     exr = serializers.BooleanField(default=False,
                                    help_text="Write linear data maps (normal, ORM, mask, roughness...) as float EXR "
                                              "instead of PNG; colour maps stay sRGB PNG, glTF stays PNG.")
@@ -166,6 +171,10 @@ def _missing_maps_message(groups) -> str | None:
 
 
 def check_export(inputs, params):
+    texture_format = params.get("texture_format", "png")
+    if texture_format != "png" and params["bit_depth"] != "8" and params["preset"] not in ("gltf", "glb"):
+        raise serializers.ValidationError({"params.bit_depth": (
+            f"{texture_format.upper()} files hold 8 bits a channel; choose PNG for 16-bit textures.")})
     message = _missing_maps_message(export_groups(inputs["set"]))
     if message:
         raise serializers.ValidationError({"inputs.set": message})
@@ -183,7 +192,8 @@ def run_export(ctx) -> None:
     material_set = next(iter(groups.values()))["albedo"].asset_set
     params = ctx.params
     preset, name = params["preset"], safe_name(params.get("name") or material_set.name)
-    options = ExportOptions(bit_depth=params["bit_depth"], exr=params["exr"], resolution=params.get("resolution"))
+    options = ExportOptions(bit_depth=params["bit_depth"], exr=params["exr"], resolution=params.get("resolution"),
+                            texture_format=params.get("texture_format", "png"))
     materials, files, notes = [], [], []
     for number, (prefix, maps) in enumerate(groups.items()):
         # Each material of a set of several gets its own files, named after its prefix.

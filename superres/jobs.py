@@ -38,7 +38,7 @@ class UpscaleParams(serializers.Serializer):
     output_format = serializers.ChoiceField(
         choices=["same", "png"], default="same",
         help_text="same: a TGA or DDS input comes back as TGA or DDS, in its block compression where it can be "
-                  "encoded here (DXT1, DXT3, DXT5, BC5; BC4 and BC7 uncompressed) and with a full mip chain when "
+                  "encoded here (DXT1, DXT3, DXT5, BC4, BC5; BC7 and signed BC5 uncompressed) and with a full mip chain when "
                   "it had one; other inputs as PNG (EXR for float). png: PNG (EXR for float) whatever the input.")
     ensemble = serializers.BooleanField(default=False,
                                         help_text="Average the network over the 8 rotations/flips of the input: "

@@ -53,8 +53,8 @@ def export_material(sources: dict, out_dir, *, preset: str, name: str | None = N
     metal = to_metal_roughness(maps)
     notes = list(maps.notes)
     if preset in ("gltf", "glb"):
-        if options.exr:
-            notes.append("glTF textures are PNG only: the EXR option does not apply.")
+        if options.exr or options.texture_format != "png":
+            notes.append("glTF textures are PNG only: the EXR and texture format options do not apply.")
         files = (write_gltf if preset == "gltf" else write_glb)(name, maps, metal, out_dir, options)
     else:
         files = [write_texture(texture, out_dir, options) for texture in FOLDER_PRESETS[preset](name, maps, metal)]

@@ -1,4 +1,4 @@
-"""Textures of an export and how they become files: bit depth, colour transfer, PNG or EXR."""
+"""Textures of an export and how they become files: bit depth, colour transfer, PNG, TGA, DDS or EXR."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,23 +7,38 @@ import numpy as np
 
 from imaging.color import linear_to_srgb
 from imaging.io import encode_png, from_float32, write_image
+from imaging.mipmaps import mip_chain
+from imaging.padding import looks_tileable
 
 BIT_DEPTHS = ("8", "16")
+TEXTURE_FORMATS = ("png", "tga", "dds")
+# DDS block compression by texture role, as engines compress them on import: colour and packed
+# masks DXT1 (DXT5 with an alpha channel), normal maps BC5 (x and y; z is rebuilt from them),
+# single-channel maps BC4. Direction maps would lose their angles to DXT1's colour endpoints:
+# they stay uncompressed (8-bit, lossless).
+_DDS_NORMAL_ROLES = ("normal", "normal-dx")
+_DDS_UNCOMPRESSED_ROLES = ("anisotropy",)
 
 
 @dataclass(frozen=True)
 class ExportOptions:
-    """bit_depth: "8" or "16" (PNG); exr: write linear data maps as float EXR instead of PNG
-    (presets whose format allows it); resolution: longest side in pixels, or None to keep the
-    maps' size (maps are only ever scaled down)."""
+    """bit_depth: "8" or "16" (PNG); exr: write linear data maps as float EXR instead (presets
+    whose format allows it); resolution: longest side in pixels, or None to keep the maps' size
+    (maps are only ever scaled down); texture_format: "png", "tga" (8-bit, run-length encoded)
+    or "dds" (8-bit, block-compressed by role, with a mip chain) for the folder presets."""
 
     bit_depth: str = "8"
     exr: bool = False
     resolution: int | None = None
+    texture_format: str = "png"
 
     def __post_init__(self):
         if self.bit_depth not in BIT_DEPTHS:
             raise ValueError(f"bit_depth must be one of {BIT_DEPTHS}, got {self.bit_depth!r}")
+        if self.texture_format not in TEXTURE_FORMATS:
+            raise ValueError(f"texture_format must be one of {TEXTURE_FORMATS}, got {self.texture_format!r}")
+        if self.texture_format != "png" and self.bit_depth != "8":
+            raise ValueError(f"{self.texture_format.upper()} files hold 8 bits a channel; use PNG for 16-bit")
         if self.resolution is not None and self.resolution < 1:
             raise ValueError(f"resolution must be positive, got {self.resolution}")
 
@@ -61,7 +76,7 @@ class Texture:
 class ExportedFile:
     """One written file.
 
-    format: "png", "exr", "gltf", "bin" or "glb". width, height and bit_depth are the
+    format: "png", "tga", "dds", "exr", "gltf", "bin" or "glb". width, height and bit_depth are the
     texture's, or for a model file (.gltf/.bin/.glb) those of the textures it uses.
     colour_space: of the texture; "linear" for model files, which hold no colour.
     """
@@ -76,18 +91,39 @@ class ExportedFile:
 
     @property
     def is_image(self) -> bool:
-        return self.format in ("png", "exr")
+        return self.format in ("png", "tga", "dds", "exr")
+
+
+def dds_compression(texture: Texture) -> str | None:
+    """The block compression of `texture` in a DDS export (see _DDS_NORMAL_ROLES)."""
+    channels = 1 if texture.values.ndim == 2 else texture.values.shape[2]
+    if texture.role in _DDS_NORMAL_ROLES:
+        return "BC5"
+    if texture.role in _DDS_UNCOMPRESSED_ROLES:
+        return None
+    return {1: "BC4", 2: None, 3: "DXT1", 4: "DXT5"}[channels]
 
 
 def write_texture(texture: Texture, out_dir: Path, options: ExportOptions, *, allow_exr: bool = True) -> ExportedFile:
-    """Write `texture` into `out_dir` as PNG (options.bit_depth), or as float32 EXR when the
-    options ask for EXR, the texture is linear data and the preset allows it. An EXR holds the
-    same values as the PNG would, at float precision (a normal map stays n*0.5+0.5)."""
+    """Write `texture` into `out_dir` as options.texture_format (PNG at options.bit_depth), or
+    as float32 EXR when the options ask for EXR, the texture is linear data and the preset
+    allows it. An EXR holds the same values as the PNG would, at float precision (a normal map
+    stays n*0.5+0.5). A DDS holds a mip chain down to 1x1 (colour averaged in linear light,
+    normals as vectors; wrapped where the map tiles)."""
     height, width = texture.values.shape[:2]
     if options.exr and allow_exr and texture.colour_space == "linear":
         path = Path(out_dir) / f"{texture.stem}.exr"
         write_image(path, texture.encoded())
         return ExportedFile(path, texture.role, "linear", width, height, "32f", "exr")
-    path = Path(out_dir) / f"{texture.stem}.png"
-    write_image(path, texture.png_pixels(options.bit_depth), bit_depth=options.bit_depth)
-    return ExportedFile(path, texture.role, texture.colour_space, width, height, options.bit_depth, "png")
+    fmt = options.texture_format
+    path = Path(out_dir) / f"{texture.stem}.{fmt}"
+    pixels = texture.png_pixels(options.bit_depth)
+    if fmt == "tga":
+        write_image(path, pixels, compression="rle")
+    elif fmt == "dds":
+        kind = "color" if texture.colour_space == "srgb" else "normal" if texture.role in _DDS_NORMAL_ROLES else "linear"
+        levels = mip_chain(pixels, kind=kind, wrap=looks_tileable(pixels))
+        write_image(path, pixels, compression=dds_compression(texture), mipmaps=levels)
+    else:
+        write_image(path, pixels, bit_depth=options.bit_depth)
+    return ExportedFile(path, texture.role, texture.colour_space, width, height, options.bit_depth, fmt)

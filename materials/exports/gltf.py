@@ -9,6 +9,7 @@ normal and anisotropy maps are expressed in (docs/shading-model.md), used withou
 
 import json
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -133,10 +134,11 @@ def build_document(name: str, material: dict, images: list[dict], geometry, buff
 
 def write_gltf(name: str, maps: MaterialMaps, metal: MetalRoughness, out_dir: Path,
                options: ExportOptions) -> list[ExportedFile]:
-    """`<Name>.gltf`, `<Name>.bin` and one PNG per texture (glTF takes no EXR: options.exr is
-    not used)."""
+    """`<Name>.gltf`, `<Name>.bin` and one PNG per texture (glTF's core takes PNG and JPEG only:
+    options.exr and options.texture_format are not used)."""
     textures, material = material_textures(name, maps, metal)
-    written = [write_texture(texture, out_dir, options, allow_exr=False) for texture in textures]
+    png = replace(options, texture_format="png")
+    written = [write_texture(texture, out_dir, png, allow_exr=False) for texture in textures]
     geometry = quad_geometry(*maps.size)
     images = [{"uri": file.path.name, "name": texture.stem} for file, texture in zip(written, textures)]
     bin_path, gltf_path = out_dir / f"{name}.bin", out_dir / f"{name}.gltf"

@@ -79,6 +79,22 @@ def test_unreal_export_makes_an_export_set_downloadable_as_zip(api_for, alice, p
     np.testing.assert_allclose(orm[0, 0] / 65535, (1.0, 0.6, 0.0), atol=1 / 255)
 
 
+def test_dds_export_stores_block_compressed_textures_with_mip_maps(api_for, alice, project, material_set,
+                                                                  run_queued_jobs):
+    response = create(api_for(alice), project, {"preset": "unreal", "texture_format": "dds"}, {"set": material_set()})
+    assert response.status_code == 202, response.content
+    assert run_queued_jobs() == ["succeeded"]
+    assets = {a.name: a for a in Job.objects.get(pk=response.json()["id"]).output_set.assets.all()}
+    assert set(assets) == {"T_BrickWall_BC.dds", "T_BrickWall_N.dds", "T_BrickWall_ORM.dds"}
+    assert {a.format for a in assets.values()} == {"dds"}
+    normal = read_image(assets["T_BrickWall_N.dds"].file.read())
+    assert (normal.block_compression, normal.mip_levels) == ("BC5", 7)  # 64x48 .. 1x1
+    # TGA and DDS hold 8 bits a channel: a 16-bit request is refused, not quietly lowered.
+    response = create(api_for(alice), project, {"preset": "unity", "texture_format": "tga", "bit_depth": "16"},
+                      {"set": material_set()})
+    assert response.status_code == 400 and response.json()["error"]["field"] == "params.bit_depth"
+
+
 def test_gltf_export_stores_the_model_files_and_their_textures(api_for, alice, project, material_set,
                                                                run_queued_jobs):
     api = api_for(alice)

@@ -155,6 +155,53 @@ def test_unity_mask_map_packs_metallic_ao_detail_and_smoothness(tmp_path):
     np.testing.assert_allclose(base[0, 0], linear_to_srgb(np.array(GOLD_F0, np.float32)), atol=2 / 255)
 
 
+@pytest.mark.parametrize("preset, compressions", [
+    ("unreal", {"T_BrickWall_BC": "DXT1", "T_BrickWall_N": "BC5", "T_BrickWall_ORM": "DXT1"}),
+    ("unity", {"BrickWall_BaseMap": "DXT1", "BrickWall_Normal": "BC5", "BrickWall_MaskMap": "DXT5"}),
+])
+def test_dds_export_compresses_by_role_with_mip_maps(tmp_path, preset, compressions):
+    sources = material(ao=constant(0.2, channels=1), metallic=constant(0.9, channels=1))
+    png = {f.path.stem: pixels(f.path) for f in export(tmp_path / "png", preset, sources).files}
+    result = export(tmp_path, preset, sources, texture_format="dds")
+    assert {f.path.name: f.format for f in result.files} == {f"{stem}.dds": "dds" for stem in compressions}
+    for file in result.files:
+        image = read_image(file.path)
+        # 32x48: levels 16x24, 8x12, 4x6, 2x3, 1x1
+        assert (image.block_compression, image.mip_levels) == (compressions[file.path.stem], 6), file.path.name
+        # the same textures as the PNG export, within the block encoder's error (DXT1 reads back as RGBA)
+        reference = png[file.path.stem]
+        decoded = to_float32(image.pixels)[..., :reference.shape[2]]
+        if image.block_compression == "BC5":
+            normal, expected = decoded * 2 - 1, reference * 2 - 1
+            assert np.abs(np.linalg.norm(normal, axis=-1) - 1).max() < 0.03
+            cosine = (normal * expected).sum(-1) / np.linalg.norm(normal, axis=-1) / np.linalg.norm(expected, axis=-1)
+            assert np.degrees(np.arccos(np.clip(cosine, -1, 1))).mean() < 2.5
+        else:
+            assert np.abs(decoded - reference).mean() < 3 / 255, file.path.name
+
+
+def test_tga_export_and_what_dds_leaves_uncompressed(tmp_path):
+    result = export(tmp_path, "pbr", texture_format="tga")
+    assert all(f.path.suffix == ".tga" and f.format == "tga" for f in result.files)
+    png = export(tmp_path / "png", "pbr")
+    for tga, reference in zip(result.files, png.files):
+        image = read_image(tga.path)
+        assert image.rle and np.array_equal(image.pixels, read_image(reference.path).pixels), tga.path.name
+    # Single-channel maps are BC4 in a DDS export; the anisotropy directions stay lossless.
+    dds = {f.path.stem: read_image(f.path) for f in export(tmp_path / "dds", "pbr", texture_format="dds").files}
+    assert dds["BrickWall_Roughness"].block_compression == "BC4"
+    assert np.array_equal(dds["BrickWall_Roughness"].pixels,  # a constant map: exact
+                          read_image(tmp_path / "png" / "pbr" / "BrickWall_Roughness.png").pixels)
+    assert dds["BrickWall_Anisotropy"].block_compression is None
+    assert np.array_equal(dds["BrickWall_Anisotropy"].pixels,
+                          read_image(tmp_path / "png" / "pbr" / "BrickWall_Anisotropy.png").pixels)
+    with pytest.raises(ValueError, match="8 bits"):
+        ExportOptions(bit_depth="16", texture_format="tga")
+    # glTF stays PNG, and says so.
+    gltf = export(tmp_path, "gltf", texture_format="dds")
+    assert all(f.format != "dds" for f in gltf.files) and any("PNG only" in note for note in gltf.notes)
+
+
 def test_pbr_folder_names_every_map_and_leaves_out_absent_ones(tmp_path):
     names = [f.path.name for f in export(tmp_path, "pbr").files]
     assert names == ["BrickWall_Color.png", "BrickWall_NormalGL.png", "BrickWall_NormalDX.png",
