@@ -19,9 +19,10 @@ camera RAW formats are refused with a message saying how to convert them.
 TGA and DDS, the formats game texture libraries are kept in, are decoded by
 Pillow: TGA in all its variants (RLE, colour maps, bottom-up rows; a 32-bit one
 whose header declares no alpha bits is taken as RGB), DDS uncompressed or
-block-compressed (BC1-BC5, BC7; the largest mip level). A BC5 texture (two
-channels: a normal map's x and y) gets its z back as sqrt(1 - x^2 - y^2). Cube
-maps, volume textures, texture arrays and HDR (BC6H) DDS files are refused.
+block-compressed (BC1-BC5, BC7, their sRGB-flagged DX10 variants; the largest
+mip level). A BC5 texture (two channels: a normal map's x and y) gets its z back
+as sqrt(1 - x^2 - y^2). Cube maps, volume textures, texture arrays and HDR
+(BC6H) DDS files are refused.
 They are written back alike (`write_image`, `encode_dds`, `encode_tga`): TGA raw
 or RLE, DDS uncompressed, DXT1/DXT3/DXT5 or BC4/BC5 (imaging.bcn's blocks, in
 Pillow's DDS files where it writes the format), with a mip chain when one is given
@@ -74,6 +75,9 @@ _TEXTURE_FORMATS = ("tga", "dds")
 _PIL_CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 _TGA_IMAGE_TYPES = (1, 2, 3, 9, 10, 11)  # colour-mapped, true-colour, grey; raw or RLE
 _DDS_HEADER_BYTES = 4 + 124 + 20  # magic, DDS_HEADER, DDS_HEADER_DXT10
+# DXGI formats that declare sRGB texels: R8G8B8A8, BC1, BC2, BC3, B8G8R8A8, B8G8R8X8, BC7 _UNORM_SRGB.
+_DXGI_SRGB = (29, 72, 75, 78, 91, 93, 99)
+_DXGI_SRGB_TO_UNORM = {72: 71, 75: 74, 78: 77}
 # ftyp brands of HEVC-coded HEIF files (AVIF's are not decoded by the bundled libheif).
 _HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 _ORIENTATION_TAG = 0x0112
@@ -144,6 +148,8 @@ class Image:
     # Levels a DDS file holds (1: no mip chain; only the first is decoded); a TGA's run-length encoding.
     mip_levels: int = 1
     rle: bool = False
+    # A DDS whose DX10 format declares sRGB texels (BC1_UNORM_SRGB...), as texconv -srgb writes them.
+    dds_srgb: bool = False
 
     @property
     def height(self) -> int:
@@ -274,8 +280,26 @@ def _format_errors(message: str):
         raise ImageFormatError(f"{message}: {exc}") from exc
 
 
+def _dds_dxgi_format(data: bytes) -> int | None:
+    """A DDS's DXGI format when it has a DX10 header (None for the older FourCC / mask headers)."""
+    if len(data) >= _DDS_HEADER_BYTES and data[84:88] == b"DX10":
+        return struct.unpack_from("<I", data, 128)[0]
+    return None
+
+
+def _dds_for_pillow(data: bytes) -> bytes:
+    """Pillow decodes BC1-BC3 but not their _SRGB variants, texconv's output for colour textures:
+    the same texels under the UNORM format (the flag only tells a sampler to linearise)."""
+    unorm = _DXGI_SRGB_TO_UNORM.get(_dds_dxgi_format(data))
+    if unorm is None:
+        return data
+    return data[:128] + struct.pack("<I", unorm) + data[132:]
+
+
 def _open_pil(fp, fmt: str):
     with _format_errors(f"unreadable {fmt.upper()} header"):
+        if fmt == "dds":
+            fp = io.BytesIO(_dds_for_pillow(fp.read()))
         return _PIL_OPENERS[fmt](fp)
 
 
@@ -391,7 +415,8 @@ def _decode_texture(data: bytes, fmt: str) -> tuple[np.ndarray, dict]:
         pixels[..., 2] = np.rint(z * 127.5 + 127.5).astype(np.uint8)
     # dwMipMapCount; writers set it without the DDSD_MIPMAPCOUNT flag often enough not to ask for the flag.
     mip_levels = max(1, struct.unpack_from("<I", data, 28)[0]) if fmt == "dds" else 1
-    return pixels, {"block_compression": compression, "mip_levels": mip_levels, "rle": rle}
+    return pixels, {"block_compression": compression, "mip_levels": mip_levels, "rle": rle,
+                    "dds_srgb": fmt == "dds" and _dds_dxgi_format(data) in _DXGI_SRGB}
 
 
 def _probe_webp(head: bytes) -> ImageInfo:
@@ -925,8 +950,10 @@ def dxt1_roundtrip(pixels: np.ndarray) -> np.ndarray:
 _DDS_ENCODERS = {"DXT1": "DXT1", "BC1": "DXT1", "DXT3": "DXT3", "BC2": "DXT3", "DXT5": "DXT5", "BC3": "DXT5",
                  "BC4": "BC4", "ATI1": "BC4", "BC5": "BC5", "ATI2": "BC5"}
 DDS_COMPRESSIONS = ("DXT1", "DXT3", "DXT5", "BC4", "BC5")
-# Written by imaging.bcn, with a DX10 header: DXGI_FORMAT_BC4_UNORM, DXGI_FORMAT_BC5_UNORM.
+# Written with a DX10 header: DXGI_FORMAT_BC4_UNORM, DXGI_FORMAT_BC5_UNORM; with `srgb`, the
+# _SRGB variants of BC1-BC3 and of uncompressed R8G8B8A8.
 _DXGI_FORMATS = {"BC4": 80, "BC5": 83}
+_DXGI_SRGB_FORMATS = {"DXT1": 72, "DXT3": 75, "DXT5": 78, None: 29}
 _PIL_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 _DDSD_MIPMAPCOUNT = 0x20000
 _DDSCAPS_COMPLEX_MIPMAP = 0x8 | 0x400000
@@ -957,7 +984,7 @@ def encode_tga(pixels: np.ndarray, *, rle: bool = False) -> bytes:
     return out.getvalue()
 
 
-def encode_dds(levels, *, compression: str | None = None) -> bytes:
+def encode_dds(levels, *, compression: str | None = None, srgb: bool = False) -> bytes:
     """DDS bytes of a texture and its mip chain.
 
     levels: [(H,W,C) pixels, ...], C in 1..4 (2 = grey+alpha), uint8 (uint16 and float in [0,1]
@@ -967,30 +994,34 @@ def encode_dds(levels, *, compression: str | None = None) -> bytes:
         (BC1: RGB and 1-bit alpha), "DXT3" / "DXT5" (BC2 / BC3: RGBA; grey is written as RGB),
         "BC4" (one channel: grey data maps; the first channel), "BC5" (two channels, a normal
         map's x and y from R and G; the reader rebuilds z). The blocks are imaging.bcn's
-        (Pillow's for DXT3 and for DXT1 blocks with transparent texels); BC4 and BC5 files
-        carry a DX10 header.
+        (Pillow's for DXT3 and for DXT1 blocks with transparent texels).
+    srgb: declare the texels sRGB-encoded, as texconv's -srgb does: the format's _SRGB variant
+        (BC1-BC3; uncompressed as R8G8B8A8_UNORM_SRGB), which makes a Direct3D sampler decode
+        them to linear light. BC4 and BC5 (data) have none: ignored there.
+    BC4, BC5 and sRGB files carry a DX10 header; the others the older FourCC or channel masks.
     """
     if compression is not None and compression not in DDS_COMPRESSIONS:
         raise ValueError(f"cannot write DDS compression {compression!r}: use one of {DDS_COMPRESSIONS} or None")
     levels = [_texture_pixels(level, None, "dds") for level in levels]
     if not levels:
         raise ValueError("a DDS needs at least one level")
-    if compression in _DXGI_FORMATS:
-        return _encode_dds_bc45(levels, compression)
-    header, payloads = None, []
     _check_mip_sizes(levels)
+    if compression == "BC5" and levels[0].shape[2] < 2:
+        raise ValueError("BC5 needs two channels (a normal map's x and y)")
+    srgb = srgb and compression not in _DXGI_FORMATS
+    if srgb and compression is None:
+        levels = [_as_rgba(level) for level in levels]
+        return _dx10_header(levels, _DXGI_SRGB_FORMATS[None], compressed=False) + b"".join(
+            np.ascontiguousarray(level).tobytes() for level in levels)
+    payloads, pillow_header = [], None
     for level in levels:
-        if compression is not None and level.shape[2] < 3:  # the block encoders take colour
-            grey = np.repeat(level[..., :1], 3, axis=2)
-            level = np.concatenate([grey, level[..., 1:]], axis=2)
-        out = io.BytesIO()
-        image = PILImage.fromarray(np.ascontiguousarray(level if level.shape[2] > 1 else level[..., 0]),
-                                   _PIL_MODES[level.shape[2]])
-        image.save(out, "DDS", **({"pixel_format": compression} if compression else {}))
-        data = out.getvalue()
-        size = _DDS_HEADER_BYTES if data[84:88] == b"DX10" else _DDS_HEADER_BYTES - 20
-        header = header or bytearray(data[:size])
-        payloads.append(_better_blocks(data[size:], level, compression))
+        payload, header = _level_payload(level, compression)
+        payloads.append(payload)
+        pillow_header = pillow_header or header
+    if compression in _DXGI_FORMATS or srgb:
+        dxgi = _DXGI_SRGB_FORMATS[compression] if srgb else _DXGI_FORMATS[compression]
+        return _dx10_header(levels, dxgi, compressed=True, linear_size=len(payloads[0])) + b"".join(payloads)
+    header = bytearray(pillow_header)
     if compression is not None:  # dwPitchOrLinearSize: the top level's bytes (Pillow writes a row pitch)
         struct.pack_into("<I", header, 20, len(payloads[0]))
     if len(levels) > 1:
@@ -998,6 +1029,51 @@ def encode_dds(levels, *, compression: str | None = None) -> bytes:
         struct.pack_into("<I", header, 28, len(levels))
         struct.pack_into("<I", header, 108, struct.unpack_from("<I", header, 108)[0] | _DDSCAPS_COMPLEX_MIPMAP)
     return bytes(header) + b"".join(payloads)
+
+
+def _as_rgba(level: np.ndarray) -> np.ndarray:
+    """(H,W,C) uint8, C in 1..4 -> (H,W,4): grey as RGB, alpha 255 where there is none."""
+    colour = level[..., :3] if level.shape[2] >= 3 else np.repeat(level[..., :1], 3, axis=2)
+    alpha = level[..., -1:] if level.shape[2] in (2, 4) else np.full(level.shape[:2] + (1,), 255, np.uint8)
+    return np.concatenate([colour, alpha], axis=2)
+
+
+def _level_payload(level: np.ndarray, compression: str | None) -> tuple[bytes, bytes | None]:
+    """One level's texel data, and the header Pillow wrote for it (None where it wrote none)."""
+    from imaging import bcn
+
+    if compression == "BC4":
+        return bcn.encode_bc4(level[..., 0]), None
+    if compression == "BC5":
+        return bcn.encode_bc5(level[..., 0], level[..., 1]), None
+    if compression is not None and level.shape[2] < 3:  # the block encoders take colour
+        level = _as_rgba(level) if level.shape[2] == 2 else np.repeat(level, 3, axis=2)
+    out = io.BytesIO()
+    image = PILImage.fromarray(np.ascontiguousarray(level if level.shape[2] > 1 else level[..., 0]),
+                               _PIL_MODES[level.shape[2]])
+    image.save(out, "DDS", **({"pixel_format": compression} if compression else {}))
+    data = out.getvalue()
+    size = _DDS_HEADER_BYTES if data[84:88] == b"DX10" else _DDS_HEADER_BYTES - 20
+    return _better_blocks(data[size:], level, compression), data[:size]
+
+
+def _dx10_header(levels, dxgi_format: int, *, compressed: bool, linear_size: int = 0) -> bytes:
+    """A DDS header with the DX10 extension naming `dxgi_format`, for a 2-D texture of these levels
+    (uncompressed ones 4 bytes a texel)."""
+    height, width = levels[0].shape[:2]
+    flags = 0x1 | 0x2 | 0x4 | 0x1000  # CAPS, HEIGHT, WIDTH, PIXELFORMAT
+    flags |= 0x80000 if compressed else 0x8  # LINEARSIZE or PITCH
+    caps = 0x1000  # DDSCAPS_TEXTURE
+    if len(levels) > 1:
+        flags |= _DDSD_MIPMAPCOUNT
+        caps |= _DDSCAPS_COMPLEX_MIPMAP
+    pitch_or_size = linear_size if compressed else width * 4
+    return (b"DDS " + struct.pack("<7I", 124, flags, height, width, pitch_or_size, 0, len(levels))
+            + bytes(44)  # reserved
+            + struct.pack("<2I4s5I", 32, 0x4, b"DX10", 0, 0, 0, 0, 0)  # pixel format: FourCC DX10
+            + struct.pack("<5I", caps, 0, 0, 0, 0)
+            # DXGI format, 2D texture, no flags, array size 1, alpha mode unknown
+            + struct.pack("<5I", dxgi_format, 3, 0, 1, 0))
 
 
 def _better_blocks(payload: bytes, level: np.ndarray, compression: str | None) -> bytes:
@@ -1028,31 +1104,7 @@ def _check_mip_sizes(levels) -> None:
                              f"{expected[1]}x{expected[0]}")
 
 
-def _encode_dds_bc45(levels, compression: str) -> bytes:
-    """A DDS with a DX10 header of BC4 (first channel) or BC5 (first two) blocks, every level."""
-    from imaging import bcn
-
-    _check_mip_sizes(levels)
-    if compression == "BC5" and levels[0].shape[2] < 2:
-        raise ValueError("BC5 needs two channels (a normal map's x and y)")
-    payloads = [bcn.encode_bc4(level[..., 0]) if compression == "BC4" else bcn.encode_bc5(level[..., 0], level[..., 1])
-                for level in levels]
-    height, width = levels[0].shape[:2]
-    flags = 0x1 | 0x2 | 0x4 | 0x1000 | 0x80000  # CAPS, HEIGHT, WIDTH, PIXELFORMAT, LINEARSIZE
-    caps = 0x1000  # DDSCAPS_TEXTURE
-    if len(levels) > 1:
-        flags |= _DDSD_MIPMAPCOUNT
-        caps |= _DDSCAPS_COMPLEX_MIPMAP
-    header = (b"DDS " + struct.pack("<7I", 124, flags, height, width, len(payloads[0]), 0, len(levels))
-              + bytes(44)  # reserved
-              + struct.pack("<2I4s5I", 32, 0x4, b"DX10", 0, 0, 0, 0, 0)  # pixel format: FourCC DX10
-              + struct.pack("<5I", caps, 0, 0, 0, 0)
-              # DXGI format, 2D texture, no flags, array size 1, alpha mode unknown
-              + struct.pack("<5I", _DXGI_FORMATS[compression], 3, 0, 1, 0))
-    return header + b"".join(payloads)
-
-
-def write_image(path, pixels: np.ndarray, *, bit_depth=None, compression=None, mipmaps=()) -> None:
+def write_image(path, pixels: np.ndarray, *, bit_depth=None, compression=None, mipmaps=(), srgb=False) -> None:
     """Write PNG, EXR, TGA or DDS, chosen by the file extension.
 
     PNG: (H,W) or (H,W,C), C in 1..4 (RGB(A) order, 2 = grey+alpha);
@@ -1063,13 +1115,13 @@ def write_image(path, pixels: np.ndarray, *, bit_depth=None, compression=None, m
         infinities raise ValueError). Integer input is scaled to [0,1] first.
     TGA: 8-bit; compression "rle" or None (`encode_tga`).
     DDS: 8-bit; compression None or one of DDS_COMPRESSIONS, `mipmaps` the levels below
-        `pixels` (`encode_dds`).
+        `pixels`, `srgb` the sRGB flag of the format (`encode_dds`).
     """
     suffix = Path(path).suffix.lower()
     if compression is not None and suffix not in (".tga", ".dds"):
         raise ValueError(f"compression is for TGA and DDS files, not {suffix!r}")
-    if len(mipmaps) and suffix != ".dds":
-        raise ValueError(f"mip levels are for DDS files, not {suffix!r}")
+    if (len(mipmaps) or srgb) and suffix != ".dds":
+        raise ValueError(f"mip levels and the sRGB flag are for DDS files, not {suffix!r}")
     if suffix == ".png":
         data = _encode_png(pixels, bit_depth)
     elif suffix == ".exr":
@@ -1081,7 +1133,7 @@ def write_image(path, pixels: np.ndarray, *, bit_depth=None, compression=None, m
             raise ValueError(f"TGA compression must be 'rle' or None, got {compression!r}")
         data = encode_tga(_texture_pixels(pixels, bit_depth, "tga"), rle=compression == "rle")
     elif suffix == ".dds":
-        data = encode_dds([_texture_pixels(pixels, bit_depth, "dds"), *mipmaps], compression=compression)
+        data = encode_dds([_texture_pixels(pixels, bit_depth, "dds"), *mipmaps], compression=compression, srgb=srgb)
     else:
         raise ValueError(f"cannot write {suffix!r} files: use .png, .exr, .tga or .dds")
     Path(path).write_bytes(data)

@@ -149,8 +149,8 @@ def output_encoding(image, output_format: str, pixels, *, kind: str, wrap: bool)
     (file extension, `write_image` options, what the report says of the file).
 
     With output_format "same" a game texture stays one: a TGA keeps its run-length encoding,
-    a DDS its block compression where Pillow encodes it and its mip chain (made again, from the
-    upscaled map, as `kind` asks: "color", "linear" or "normal").
+    a DDS its block compression where it is encoded here, its sRGB flag and its mip chain (made
+    again, from the upscaled map, as `kind` asks: "color", "linear" or "normal").
     """
     from imaging.io import dds_compression_for
     from imaging.mipmaps import mip_chain
@@ -163,11 +163,11 @@ def output_encoding(image, output_format: str, pixels, *, kind: str, wrap: bool)
         return "tga", {"compression": "rle" if image.rle else None}, {"format": "tga", "rle": image.rle}
     compression = dds_compression_for(image.block_compression)
     mipmaps = mip_chain(pixels, kind=kind, wrap=wrap) if image.mip_levels > 1 else []
-    file = {"format": "dds", "compression": compression, "mip_levels": 1 + len(mipmaps)}
+    file = {"format": "dds", "compression": compression, "mip_levels": 1 + len(mipmaps), "srgb": image.dds_srgb}
     if image.block_compression and compression is None:
         file["note"] = (f"{image.block_compression} is not encoded here: written uncompressed, for the asset "
                         "pipeline's compressor to make it again")
-    return "dds", {"compression": compression, "mipmaps": mipmaps}, file
+    return "dds", {"compression": compression, "mipmaps": mipmaps, "srgb": image.dds_srgb}, file
 
 
 def _copy_from_storage(name, path):

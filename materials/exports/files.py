@@ -123,7 +123,9 @@ def write_texture(texture: Texture, out_dir: Path, options: ExportOptions, *, al
     elif fmt == "dds":
         kind = "color" if texture.colour_space == "srgb" else "normal" if texture.role in _DDS_NORMAL_ROLES else "linear"
         levels = mip_chain(pixels, kind=kind, wrap=looks_tileable(pixels))
-        write_image(path, pixels, compression=dds_compression(texture), mipmaps=levels)
+        # Colour textures declare their sRGB encoding (BC1_UNORM_SRGB...), as texconv -srgb does.
+        write_image(path, pixels, compression=dds_compression(texture), mipmaps=levels,
+                    srgb=texture.colour_space == "srgb")
     else:
         write_image(path, pixels, bit_depth=options.bit_depth)
     return ExportedFile(path, texture.role, texture.colour_space, width, height, options.bit_depth, fmt)

@@ -243,3 +243,22 @@ def test_dxt1_keeps_cut_out_alpha_and_flat_blocks():
     flat[:] = (90, 140, 200)  # one colour: both endpoints equal, read back as 5:6:5 rounds it
     back = read_image(encode_dds([flat], compression="DXT1")).pixels[..., :3].astype(int)
     assert np.abs(back - flat).max() <= 4 and len(np.unique(back.reshape(-1, 3), axis=0)) == 1
+
+
+@pytest.mark.parametrize("compression, dxgi, read_as", [("DXT1", 72, "BC1"), ("DXT3", 75, "BC2"), ("DXT5", 78, "BC3"),
+                                                        (None, 29, None)])
+def test_srgb_dds_round_trips_with_its_flag(texture, compression, dxgi, read_as):
+    """texconv -srgb's formats (BC1-BC3 _UNORM_SRGB, which Pillow alone does not decode, and
+    R8G8B8A8_UNORM_SRGB) are read, and written back with the flag."""
+    data = encode_dds([texture, *mip_chain(texture)], compression=compression, srgb=True)
+    header = dds_header(data)
+    assert header["four_cc"] == b"DX10" and struct.unpack_from("<I", data, 128)[0] == dxgi
+    image = read_image(data)
+    assert (image.block_compression, image.dds_srgb, image.mip_levels) == (read_as, True, 7)
+    expected = sum(level_bytes(h, w, compression, 32) for h, w in [(64, 96), *mip_sizes(64, 96)])
+    assert len(data) == 148 + expected
+    tolerance = 0 if compression is None else 4
+    assert np.abs(image.pixels[..., :3].astype(int) - texture[..., :3]).mean() <= tolerance  # DXT1/3: 1/4-bit alpha
+    # data formats have no sRGB variant: the flag is left out, not refused
+    assert not read_image(encode_dds([texture[..., :1]], compression="BC4", srgb=True)).dds_srgb
+    assert not read_image(encode_dds([texture], compression=compression)).dds_srgb

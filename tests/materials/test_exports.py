@@ -156,8 +156,9 @@ def test_unity_mask_map_packs_metallic_ao_detail_and_smoothness(tmp_path):
 
 
 @pytest.mark.parametrize("preset, compressions", [
-    ("unreal", {"T_BrickWall_BC": "DXT1", "T_BrickWall_N": "BC5", "T_BrickWall_ORM": "DXT1"}),
-    ("unity", {"BrickWall_BaseMap": "DXT1", "BrickWall_Normal": "BC5", "BrickWall_MaskMap": "DXT5"}),
+    # colour maps carry the sRGB flag (a DX10 header: BC1_UNORM_SRGB reads back as "BC1")
+    ("unreal", {"T_BrickWall_BC": "BC1", "T_BrickWall_N": "BC5", "T_BrickWall_ORM": "DXT1"}),
+    ("unity", {"BrickWall_BaseMap": "BC1", "BrickWall_Normal": "BC5", "BrickWall_MaskMap": "DXT5"}),
 ])
 def test_dds_export_compresses_by_role_with_mip_maps(tmp_path, preset, compressions):
     sources = material(ao=constant(0.2, channels=1), metallic=constant(0.9, channels=1))
@@ -168,6 +169,7 @@ def test_dds_export_compresses_by_role_with_mip_maps(tmp_path, preset, compressi
         image = read_image(file.path)
         # 32x48: levels 16x24, 8x12, 4x6, 2x3, 1x1
         assert (image.block_compression, image.mip_levels) == (compressions[file.path.stem], 6), file.path.name
+        assert image.dds_srgb == (file.colour_space == "srgb"), file.path.name
         # the same textures as the PNG export, within the block encoder's error (DXT1 reads back as RGBA)
         reference = png[file.path.stem]
         decoded = to_float32(image.pixels)[..., :reference.shape[2]]

@@ -133,7 +133,7 @@ def test_block_compressed_game_textures_count_as_compressed_sources(api_for, ali
     # Game textures stay game textures, at twice the size: the DDS in its block compression.
     assert sorted((a.format, a.width, a.height) for a in outputs) == [("dds", 64, 48), ("tga", 64, 48)]
     assert by_source["degraded"].metadata["upscale"]["file"] == {"format": "dds", "compression": "DXT1",
-                                                                 "mip_levels": 1}
+                                                                 "mip_levels": 1, "srgb": False}
     # ... or PNGs when asked.
     response = create(api_for(alice), project, "superres.upscale", {"scale": 2, "output_format": "png"},
                       {"assets": [a["id"] for a in body["assets"]]})
@@ -162,7 +162,8 @@ def test_mipmapped_dds_normal_map_comes_back_with_a_new_mip_chain(api_for, alice
     assert run_queued_jobs() == ["succeeded"]
     output = Job.objects.get(pk=response.json()["id"]).output_set.assets.get()
     assert (output.name[-4:], output.format, output.width, output.height) == (".dds", "dds", 64, 64)
-    assert output.metadata["upscale"]["file"] == {"format": "dds", "compression": "BC5", "mip_levels": 7}
+    assert output.metadata["upscale"]["file"] == {"format": "dds", "compression": "BC5", "mip_levels": 7,
+                                                 "srgb": False}
     data = output.file.read()
     assert struct.unpack_from("<I", data, 28)[0] == 7
     image = read_image(data)
@@ -232,3 +233,18 @@ def test_finetune_job_stores_a_project_model_used_by_upscale(api_for, alice, pro
     up = create(api, project, "superres.upscale", {"scale": 2, "model": "project"}, {"assets": [body["assets"][0]["id"]]})
     assert up.status_code == 202 and run_queued_jobs() == ["succeeded"]
     assert Job.objects.get(pk=up.json()["id"]).result["upscaled"][0]["model"] == f"project model {model.id}"
+
+
+def test_srgb_flagged_dds_keeps_its_flag(api_for, alice, project, uploaded, run_queued_jobs):
+    """texconv -srgb's BC1_UNORM_SRGB (which Pillow alone does not read) in, the same format out."""
+    from imaging.io import encode_dds, read_image
+
+    rows, cols = np.mgrid[0:16, 0:24]
+    texture = np.stack([cols * 10, rows * 15, 90 + 0 * cols], -1).astype(np.uint8)
+    body = uploaded([("sign.dds", encode_dds([texture], compression="DXT1", srgb=True))], ["albedo"])
+    response = create(api_for(alice), project, "superres.upscale", {"scale": 2}, {"assets": [body["assets"][0]["id"]]})
+    assert run_queued_jobs() == ["succeeded"]
+    output = Job.objects.get(pk=response.json()["id"]).output_set.assets.get()
+    assert output.metadata["upscale"]["file"]["srgb"] is True
+    image = read_image(output.file.read())
+    assert (image.block_compression, image.dds_srgb, image.width) == ("BC1", True, 48)
