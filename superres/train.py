@@ -73,6 +73,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--lr-patch", type=int, default=None)
     p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--psnr-l1-weight", type=float, default=1.0, help="PSNR stage: L1 weight")
+    p.add_argument("--psnr-mse-weight", type=float, default=0.0,
+                   help="PSNR stage: MSE weight (e.g. 1 with --psnr-l1-weight 0 --psnr-hfen-weight 0: a last "
+                        "MSE-only stage, which optimises what PSNR measures)")
+    p.add_argument("--psnr-hfen-weight", type=float, default=2.0, help="PSNR stage: HFEN (LoG L1) weight")
     p.add_argument("--gan-lr", type=float, default=5e-5)
     p.add_argument("--gan-l1-weight", type=float, default=0.5, help="GAN stage: L1 fidelity weight")
     p.add_argument("--gan-hfen-weight", type=float, default=5.0, help="GAN stage: HFEN (edge) weight")
@@ -152,8 +157,9 @@ def main(argv=None) -> None:
             generator = RRDBNet(args.scale, args.features, args.growth, args.blocks)
         result = train_stage(
             "psnr", generator, sampler, Budget(args.psnr_minutes, args.psnr_steps),
-            StageConfig(batch=args.batch, lr=args.lr, hfen_weight=2.0, bf16=args.bf16,
-                        warmup_steps=args.warmup_steps), val_pairs=val, log_path=log_path, device=device,
+            StageConfig(batch=args.batch, lr=args.lr, l1_weight=args.psnr_l1_weight, mse_weight=args.psnr_mse_weight,
+                        hfen_weight=args.psnr_hfen_weight, bf16=args.bf16, warmup_steps=args.warmup_steps),
+            val_pairs=val, log_path=log_path, device=device,
             checkpoint=lambda state: save_checkpoint(work / "psnr_checkpoint.pt", **state),
             # the best validation, or the last step (when the validation does not track the goal)
             select=None if args.psnr_keep == "last" else lambda record: -record["val_psnr"])

@@ -57,6 +57,9 @@ class StageConfig:
     # whatever its gradient, which costs a trained model ~0.15 dB (x4, lr 1e-4, 60 steps).
     warmup_steps: int = 0
     l1_weight: float = 1.0
+    # MSE, the loss PSNR measures (L1's optimum is the conditional median, MSE's the mean): a
+    # PSNR-oriented model's last steps can take it alone.
+    mse_weight: float = 0.0
     hfen_weight: float = 0.5
     # losses.hfen, the benchmark's HFEN, as a term: an L2 ratio over the batch, whose optimum is
     # the conditional mean the metric scores (unlike the L1 hfen_loss); per patch, a flat
@@ -166,6 +169,9 @@ def train_stage(
             sr = generator(low).float()
         terms = {"l1": losses.pixel_l1(sr, high), "hfen": losses.hfen_loss(sr, high)}
         total = config.l1_weight * terms["l1"] + config.hfen_weight * terms["hfen"]
+        if config.mse_weight:
+            terms["mse"] = losses.pixel_mse(sr, high)
+            total = total + config.mse_weight * terms["mse"]
         if config.hfen_norm_weight:
             terms["hfen_norm"] = losses.hfen(sr, high)
             total = total + config.hfen_norm_weight * terms["hfen_norm"]
