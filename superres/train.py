@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import torch
 
+from imaging.io import dxt1_roundtrip, jpeg_roundtrip
 from superres.data.corpus import build_corpus, load_hr_images
 from superres.data.degrade import bicubic_downscale
 from superres.data.pairs import PairSampler
@@ -37,16 +38,26 @@ LR_PATCH = {2: 32, 4: 24}
 HR_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".exr"}  # an --hr-dir's notes are skipped
 
 
-def validation_pairs(scale: int, count: int = 6, size: int = 128,
-                     photos: list[np.ndarray] = (), photo_size: int = 256) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def validation_pairs(scale: int, count: int = 6, size: int = 128, photos: list[np.ndarray] = (),
+                     photo_size: int = 256, compressed: bool = False) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Clean bicubic pairs `(1,3,size/s,size/s)`, `(1,3,size,size)` from unseen seeds, then
-    one of each (H,W,3) uint8 photo's centre crop of photo_size^2."""
+    one of each (H,W,3) uint8 photo's centre crop of photo_size^2. compressed: instead, each
+    low-resolution image saved as a JPEG of quality 70 and as a DXT1 texture (the benchmark's
+    --jpeg 70 and --dxt1), what the models for degraded sources are used on."""
     highs = [make_texture(VALIDATION_SEED + i, size)[1] for i in range(count)]
     for photo in photos:
         top, left = (photo.shape[0] - photo_size) // 2, (photo.shape[1] - photo_size) // 2
         highs.append(photo[top:top + photo_size, left:left + photo_size].astype(np.float32) / 255)
     to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None]
-    return [(to_t(bicubic_downscale(high, scale)), to_t(high)) for high in highs]
+    lows = [bicubic_downscale(high, scale) for high in highs]
+    if not compressed:
+        return [(to_t(low), to_t(high)) for low, high in zip(lows, highs)]
+    pairs = []
+    for low, high in zip(lows, highs):
+        low8 = (np.clip(low, 0, 1) * 255 + 0.5).astype(np.uint8)
+        for roundtrip in (lambda x: jpeg_roundtrip(x, 70), dxt1_roundtrip):
+            pairs.append((to_t(roundtrip(low8).astype(np.float32) / 255), to_t(high)))
+    return pairs
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -103,6 +114,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--bf16", action="store_true",
                    help="forward passes in bfloat16 (autocast; weights and optimiser float32): faster on CPUs "
                         "with AVX-512 BF16 and on recent GPUs")
+    p.add_argument("--val-compressed", action="store_true",
+                   help="validate (and pick the kept step) on the validation images' JPEG q=70 and DXT1 versions: "
+                        "for the models of degraded sources")
     p.add_argument("--psnr-keep", choices=("best", "last"), default="best",
                    help="PSNR stage: keep the weights of its best validation or of its last step")
     p.add_argument("--seed", type=int, default=0)
@@ -135,7 +149,7 @@ def main(argv=None) -> None:
         images += [image for _, image in real_images(REAL_TRAIN)] * args.real_repeat
     sampler = PairSampler(images, args.scale, args.lr_patch or LR_PATCH[args.scale], seed=args.seed,
                           clean_fraction=args.clean_fraction)
-    val = validation_pairs(args.scale, photos=load_hr_images(held_out, min_side=256))
+    val = validation_pairs(args.scale, photos=load_hr_images(held_out, min_side=256), compressed=args.val_compressed)
     if held_out:
         print("validation photos:", ", ".join(p.name for p in held_out), flush=True)
     print(f"corpus: {len(images)} images in {time.time() - started:.0f}s, device {device}", flush=True)

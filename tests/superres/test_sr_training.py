@@ -185,3 +185,18 @@ def test_an_mse_only_stage_lowers_the_mse_it_is_given(tmp_path):
     assert after < 0.9 * before  # without the MSE term nothing would move: every other weight is 0
     logged = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert any("loss_mse" in record for record in logged)
+
+
+def test_compressed_validation_pairs_are_the_jpeg_and_dxt1_versions():
+    from imaging.io import dxt1_roundtrip, jpeg_roundtrip
+    from superres.train import validation_pairs
+
+    clean = validation_pairs(4, count=2, size=64)
+    compressed = validation_pairs(4, count=2, size=64, compressed=True)
+    assert len(compressed) == 2 * len(clean)
+    for index, (low, high) in enumerate(clean):
+        low8 = (low[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+        jpeg, dxt1 = compressed[2 * index], compressed[2 * index + 1]
+        assert np.array_equal(jpeg[1], high) and np.array_equal(dxt1[1], high)
+        assert np.array_equal((jpeg[0][0].permute(1, 2, 0).numpy() * 255).round(), jpeg_roundtrip(low8, 70))
+        assert np.array_equal((dxt1[0][0].permute(1, 2, 0).numpy() * 255).round(), dxt1_roundtrip(low8))
