@@ -1083,9 +1083,7 @@ def _better_blocks(payload: bytes, level: np.ndarray, compression: str | None) -
     from imaging import bcn
 
     if compression == "DXT5":
-        rgba = level if level.shape[2] == 4 else np.concatenate(
-            [level[..., :3], np.full(level.shape[:2] + (1,), 255, np.uint8)], axis=2)
-        return bcn.encode_bc3(rgba)
+        return bcn.encode_bc3(_as_rgba(level))
     if compression != "DXT1":
         return payload
     blocks = np.frombuffer(payload, np.uint8).reshape(-1, 8).copy()
