@@ -30,6 +30,20 @@ def _blocks(channel: np.ndarray) -> tuple[np.ndarray, int, int]:
     return padded.reshape(rows, 4, cols, 4).transpose(0, 2, 1, 3).reshape(-1, 16), rows, cols
 
 
+def _least_squares_endpoints(texels: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Endpoints for texel ≈ (1 - w) e0 + w e1, each texel's weight w held fixed (BC1 and BC4 alike).
+
+    texels: (n,16,C) float; w: (n,16) in [0,1]. Returns e0, e1 (n,C) and (n,) whether the
+    system was solvable (not when every texel has the same weight)."""
+    a = 1 - w
+    aa, ab, bb = (a * a).sum(1), (a * w).sum(1), (w * w).sum(1)
+    at, bt = (a[:, :, None] * texels).sum(1), (w[:, :, None] * texels).sum(1)
+    det = aa * bb - ab * ab
+    ok = np.abs(det) > 1e-6
+    det = np.where(ok, det, 1.0)[:, None]
+    return (bb[:, None] * at - ab[:, None] * bt) / det, (aa[:, None] * bt - ab[:, None] * at) / det, ok
+
+
 def _steps(texels: np.ndarray, e0: np.ndarray, e1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nearest of the eight values for each texel: (step k in 0..7 from e0 towards e1, squared error per block)."""
     span = e1 - e0
@@ -45,16 +59,8 @@ def _endpoints(texels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     e0, e1 = texels.max(axis=1), texels.min(axis=1)
     steps, error = _steps(texels, e0, e1)
     for _ in range(_REFINEMENTS):
-        # Least squares for texel ≈ (1 - w) e0 + w e1 with w = step / 7 held fixed.
-        w = steps / 7
-        a, b = 1 - w, w
-        aa, ab, bb = (a * a).sum(1), (a * b).sum(1), (b * b).sum(1)
-        at, bt = (a * texels).sum(1), (b * texels).sum(1)
-        det = aa * bb - ab * ab
-        ok = np.abs(det) > 1e-9
-        det = np.where(ok, det, 1.0)
-        new0 = np.clip(np.rint((bb * at - ab * bt) / det), 0, 255)
-        new1 = np.clip(np.rint((aa * bt - ab * at) / det), 0, 255)
+        fit0, fit1, ok = _least_squares_endpoints(texels[:, :, None], steps / 7)
+        new0, new1 = np.clip(np.rint(fit0[:, 0]), 0, 255), np.clip(np.rint(fit1[:, 0]), 0, 255)
         new0, new1 = np.maximum(new0, new1), np.minimum(new0, new1)
         new_steps, new_error = _steps(texels, new0, new1)
         better = ok & (new_error < error)
@@ -145,16 +151,8 @@ def _bc1_chunk(texels: np.ndarray) -> np.ndarray:
             better = error < best[3]
             best = [np.where(better, p0, best[0]), np.where(better, p1, best[1]),
                     np.where(better[:, None], steps, best[2]), np.where(better, error, best[3])]
-        # Least squares for texel ≈ (1 - w) c0 + w c1 with each texel's weight w = k/3 held fixed.
-        w = steps / 3
-        a = 1 - w
-        aa, ab, bb = (a * a).sum(1), (a * w).sum(1), (w * w).sum(1)
-        at, bt = (a[:, :, None] * texels).sum(1), (w[:, :, None] * texels).sum(1)
-        det = aa * bb - ab * ab
-        ok = (np.abs(det) > 1e-6)[:, None]
-        det = np.where(ok[:, 0], det, 1.0)[:, None]
-        c0 = np.where(ok, (bb[:, None] * at - ab[:, None] * bt) / det, c0)
-        c1 = np.where(ok, (aa[:, None] * bt - ab[:, None] * at) / det, c1)
+        fit0, fit1, ok = _least_squares_endpoints(texels, steps / 3)
+        c0, c1 = np.where(ok[:, None], fit0, c0), np.where(ok[:, None], fit1, c1)
     p0, p1, steps, _ = best
     indices = _BC1_INDEX_OF_STEP[steps.astype(np.int64)]
     # The 4-colour mode needs c0 > c1 as 16-bit numbers: swap where it is the other way round
