@@ -397,7 +397,7 @@ def _texture_channels(image, head: bytes) -> int:
 
 def _decode_texture(data: bytes, fmt: str) -> tuple[np.ndarray, dict]:
     """A TGA's or DDS's (H, W, C) uint8 pixels, and how the file stores them: `Image`'s
-    block_compression, mip_levels and rle."""
+    block_compression, mip_levels, rle and dds_srgb."""
     with _format_errors(f"truncated or corrupt {fmt.upper()} file"):
         image = _open_pil(io.BytesIO(data), fmt)
         channels = _texture_channels(image, data[:18])
